@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-2.0
+# nf_conntrack_ftp_rs: build, test and demo entry points.
+#
+#   make              build nf_conntrack_ftp_rs.ko against KDIR (default: the project's
+#                     cached kernel; e.g. KDIR=/lib/modules/$(uname -r)/build); MO=DIR
+#                     puts the build outputs in DIR instead of the source tree
+#   make CLIPPY=1     the same, linted with clippy
+#   make check        set-up, kernel, module, host tests, VM tests (KUnit + shell tests)
+#   make demo         boot the kernel, load the module, show it at work
+#   make install      modules_install into KDIR's kernel
+#   make clean
+
+SHELL := /bin/bash
+REPO := $(CURDIR)
+CACHE ?= $(or $(NF_FTP_RS_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/nf_conntrack_ftp_rs)
+export NF_FTP_RS_CACHE := $(CACHE)
+
+# Debian's rustc 1.96 (with its library source) must win over any rustup toolchain.
+export PATH := /usr/bin:$(CACHE)/cargo/bin:$(PATH)
+RUSTC ?= /usr/bin/rustc
+BINDGEN ?= $(CACHE)/cargo/bin/bindgen
+LLVM ?= -19
+export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
+
+KDIR ?= $(shell scripts/kernel --print-dir 2>/dev/null)
+
+KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) $(if $(MO),MO=$(MO)) LLVM=$(LLVM) RUSTC=$(RUSTC) BINDGEN=$(BINDGEN) \
+	$(if $(CLIPPY),CLIPPY=1)
+
+.PHONY: all modules clean install check demo setup kernel host-test vm-test
+
+all: modules
+
+modules:
+	@test -n "$(KDIR)" -a -f "$(KDIR)/Makefile" || { \
+		echo "error: no kernel build at KDIR='$(KDIR)': run 'make kernel' or pass KDIR=" >&2; \
+		exit 1; }
+	$(KMAKE) modules
+
+install: modules
+	$(KMAKE) modules_install
+
+clean:
+	@if [ -n "$(KDIR)" ] && [ -f "$(KDIR)/Makefile" ]; then $(KMAKE) clean; fi
+	rm -f nf_bindings_generated.rs nf_inline_wrappers.c
+
+setup:
+	scripts/setup
+
+kernel: setup
+	scripts/kernel
+
+check: kernel
+	scripts/check
+
+demo: kernel
+	$(MAKE) modules
+	scripts/demo

@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The thin layer over the C netfilter API: the only place in the module with `unsafe`.
+//!
+//! One file per C concept; the helper logic in the crate root uses only their safe API.
+
+pub(crate) mod bindings;
+pub(crate) mod param;

@@ -1,0 +1,40 @@
+# Shared settings for the scripts in this folder: sourced, not run.
+# Where things are cached (outside the repository) and which tools the build uses.
+
+CACHE=${NF_FTP_RS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nf_conntrack_ftp_rs}
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Debian's rustc 1.96 (with its library source) must win over a rustup toolchain on PATH.
+export PATH=/usr/bin:$CACHE/cargo/bin:$CACHE/venv/bin:$PATH
+export RUSTC=/usr/bin/rustc
+export BINDGEN=$CACHE/cargo/bin/bindgen
+export LIBCLANG_PATH=/usr/lib/llvm-19/lib
+LLVM_SUFFIX=-19
+
+die() {
+	echo "$(basename "$0"): error: $*" >&2
+	exit 1
+}
+
+log() {
+	echo "==> $*" >&2
+}
+
+# The unpacked kernel source (newest linux-source-7.2 fetched by scripts/setup).
+kernel_src() {
+	local f=$CACHE/kernel-src/CURRENT
+	[ -f "$f" ] || die "no kernel source yet: run scripts/setup"
+	cat "$f"
+}
+
+# Build directory of a kernel variant (normal|debug): keyed by the kernel version and a
+# hash of the config fragments, so a changed fragment or a new kernel builds afresh.
+kernel_build_dir() {
+	local variant=$1 src ver hash
+	src=$(kernel_src)
+	ver=$(basename "$src")
+	hash=$(cat "$REPO"/tests/kernel/base.config \
+		$([ "$variant" = debug ] && echo "$REPO"/tests/kernel/debug.config) |
+		sha256sum | cut -c1-12)
+	echo "$CACHE/kbuild/$ver-$variant-$hash"
+}

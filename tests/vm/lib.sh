@@ -1,0 +1,36 @@
+# Sourced by the tests in tests/vm: small assertions with messages that say what failed.
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# expect_eq WHAT EXPECTED ACTUAL
+expect_eq() {
+	[ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
+	echo "ok: $1 = '$3'"
+}
+
+# expect_fail WHAT CMD...: CMD must fail.
+expect_fail() {
+	local what=$1
+	shift
+	if "$@" 2>/dev/null; then
+		fail "$what: '$*' succeeded"
+	fi
+	echo "ok: $what (refused)"
+}
+
+# The kernel log since the mark (see dmesg_mark).
+dmesg_mark() {
+	DMESG_LINES=$(dmesg | wc -l)
+}
+dmesg_since_mark() {
+	dmesg | tail -n +"$((DMESG_LINES + 1))"
+}
+
+loaded() {
+	grep -q "^$1 " /proc/modules
+}
+
+[ -n "${FTP_RS_KO-}" ] && [ -f "$FTP_RS_KO" ] || fail "FTP_RS_KO ('${FTP_RS_KO-}') is not a file: run under scripts/vm-run"

@@ -1,0 +1,40 @@
+#!/bin/bash
+# Module parameters: values, sysfs modes, and clear refusals of bad values.
+. "$(dirname "$0")/lib.sh"
+P=/sys/module/nf_conntrack_ftp_rs/parameters
+
+insmod "$FTP_RS_KO" ports=21,2121 loose=1 || fail "insmod ports=21,2121 loose=1"
+expect_eq "loose" Y "$(cat $P/loose)"
+expect_eq "ports" 21,2121 "$(cat $P/ports)"
+expect_eq "mode of loose" 600 "$(stat -c %a $P/loose)"
+expect_eq "mode of ports" 400 "$(stat -c %a $P/ports)"
+echo 0 >$P/loose || fail "writing loose through sysfs"
+expect_eq "loose after writing 0" N "$(cat $P/loose)"
+expect_fail "writing ports through sysfs" sh -c "echo 21 >$P/ports"
+rmmod nf_conntrack_ftp_rs || fail "rmmod"
+loaded nf_conntrack_ftp_rs && fail "module still loaded after rmmod"
+
+insmod "$FTP_RS_KO" || fail "insmod without parameters"
+expect_eq "loose by default" N "$(cat $P/loose)"
+dmesg | grep -q 'nf_conntrack_ftp_rs: port 21: helper "ftp"' || fail "default port 21 not reported"
+rmmod nf_conntrack_ftp_rs || fail "rmmod"
+
+# Refusals: each must fail, leave nothing loaded, and say why in the kernel log.
+refuse() { # WHAT MESSAGE ARGS...
+	local what=$1 msg=$2
+	shift 2
+	dmesg_mark
+	expect_fail "$what" insmod "$FTP_RS_KO" "$@"
+	loaded nf_conntrack_ftp_rs && fail "$what: module loaded anyway"
+	dmesg_since_mark | grep -qF "$msg" || fail "$what: no '$msg' in the kernel log"
+	echo "ok: $what logs '$msg'"
+}
+refuse "9 ports" "ports: can only take 8 arguments" ports=1,2,3,4,5,6,7,8,9
+refuse "port 0" "ports: 0 is not a valid port" ports=21,0
+refuse "duplicate port" "ports: port 21 is given twice" ports=21,2121,21
+refuse "port out of range" "ports" ports=65536
+refuse "loose not a bool" "loose" loose=maybe
+
+insmod "$FTP_RS_KO" ports=1,2,3,4,5,6,7,8 || fail "insmod with 8 ports"
+expect_eq "8 ports" 1,2,3,4,5,6,7,8 "$(cat $P/ports)"
+rmmod nf_conntrack_ftp_rs || fail "rmmod"
