@@ -2,8 +2,8 @@
 # nf_conntrack_ftp_rs: build, test and demo entry points.
 #
 #   make              build nf_conntrack_ftp_rs.ko against KDIR (default: the project's
-#                     cached kernel; e.g. KDIR=/lib/modules/$(uname -r)/build); MO=DIR
-#                     puts the build outputs in DIR instead of the source tree
+#                     cached kernel; e.g. KDIR=/lib/modules/$(uname -r)/build); outputs
+#                     go to MO (default build/), nf_conntrack_ftp_rs.ko links to the module
 #   make CLIPPY=1     the same, linted with clippy
 #   make check        set-up, kernel, module, host tests, VM tests (KUnit + shell tests)
 #   make demo         boot the kernel, load the module, show it at work
@@ -24,12 +24,16 @@ export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
 
 KDIR ?= $(shell scripts/kernel --print-dir 2>/dev/null)
 
-KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) $(if $(MO),MO=$(MO)) LLVM=$(LLVM) RUSTC=$(RUSTC) BINDGEN=$(BINDGEN) \
+# Build outputs go to MO (kbuild's external-module output directory), never into the
+# sources: one source tree can then be built against several kernels at once.
+MO ?= $(REPO)/build
+KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) MO=$(MO) LLVM=$(LLVM) RUSTC=$(RUSTC) BINDGEN=$(BINDGEN) \
 	$(if $(CLIPPY),CLIPPY=1)
 
 .PHONY: all modules clean install check demo setup kernel host-test vm-test
 
 all: modules
+	@ln -sf $(MO)/nf_conntrack_ftp_rs.ko nf_conntrack_ftp_rs.ko
 
 modules:
 	@test -n "$(KDIR)" -a -f "$(KDIR)/Makefile" || { \
@@ -41,8 +45,7 @@ install: modules
 	$(KMAKE) modules_install
 
 clean:
-	@if [ -n "$(KDIR)" ] && [ -f "$(KDIR)/Makefile" ]; then $(KMAKE) clean; fi
-	rm -f nf_bindings_generated.rs nf_inline_wrappers.c
+	rm -rf $(MO) nf_conntrack_ftp_rs.ko
 
 setup:
 	scripts/setup
@@ -54,5 +57,4 @@ check: kernel
 	scripts/check
 
 demo: kernel
-	$(MAKE) modules
 	scripts/demo

@@ -62,7 +62,11 @@ fn validate_ports(given: &[u16]) -> Result<Ports, PortsError> {
         list: [0; MAX_PORTS],
         len: 0,
     };
-    let given = if given.is_empty() { &[FTP_PORT][..] } else { given };
+    let given = if given.is_empty() {
+        &[FTP_PORT][..]
+    } else {
+        given
+    };
     for &port in given {
         if port == 0 {
             return Err(PortsError::Zero);
@@ -132,7 +136,12 @@ impl kernel::Module for FtpHelperModule {
         })?;
         for &port in valid.as_slice() {
             let name = HelperName::new(port);
-            pr_info!("port {}: helper \"{}\" (loose={})\n", port, name.as_str(), loose.get());
+            pr_info!(
+                "port {}: helper \"{}\" (loose={})\n",
+                port,
+                name.as_str(),
+                loose.get()
+            );
         }
         Ok(Self { ports: valid })
     }
@@ -163,8 +172,14 @@ mod tests {
     #[test]
     fn bad_ports_are_refused() {
         assert_eq!(validate_ports(&[21, 0]).err(), Some(PortsError::Zero));
-        assert_eq!(validate_ports(&[21, 2121, 21]).err(), Some(PortsError::Duplicate(21)));
-        assert_eq!(validate_ports(&[1; 9][..]).err(), Some(PortsError::Duplicate(1)));
+        assert_eq!(
+            validate_ports(&[21, 2121, 21]).err(),
+            Some(PortsError::Duplicate(21))
+        );
+        assert_eq!(
+            validate_ports(&[1; 9][..]).err(),
+            Some(PortsError::Duplicate(1))
+        );
         let nine = [1, 2, 3, 4, 5, 6, 7, 8, 9];
         assert_eq!(validate_ports(&nine).err(), Some(PortsError::TooMany));
     }

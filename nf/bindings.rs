@@ -21,9 +21,9 @@
     unsafe_op_in_unsafe_fn
 )]
 
-use kernel::ffi;
 #[allow(unused_imports)]
 pub(crate) use kernel::bindings::*;
+use kernel::ffi;
 #[allow(unused_imports)]
 use pin_init::{MaybeZeroable, Zeroable};
 

@@ -29,11 +29,13 @@ refuse() { # WHAT MESSAGE ARGS...
 	dmesg_since_mark | grep -qF "$msg" || fail "$what: no '$msg' in the kernel log"
 	echo "ok: $what logs '$msg'"
 }
+# The kernel's own messages quote as `value'.
+bt='`' q="'"
 refuse "9 ports" "ports: can only take 8 arguments" ports=1,2,3,4,5,6,7,8,9
 refuse "port 0" "ports: 0 is not a valid port" ports=21,0
 refuse "duplicate port" "ports: port 21 is given twice" ports=21,2121,21
-refuse "port out of range" "ports" ports=65536
-refuse "loose not a bool" "loose" loose=maybe
+refuse "port out of range" "${bt}65536${q} invalid for parameter ${bt}ports${q}" ports=65536
+refuse "loose not a bool" "${bt}maybe${q} invalid for parameter ${bt}loose${q}" loose=maybe
 
 insmod "$FTP_RS_KO" ports=1,2,3,4,5,6,7,8 || fail "insmod with 8 ports"
 expect_eq "8 ports" 1,2,3,4,5,6,7,8 "$(cat $P/ports)"
