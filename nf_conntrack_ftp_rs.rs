@@ -8,6 +8,12 @@
 use kernel::prelude::*;
 
 mod nf;
+pub mod parser;
+
+/// The parser's test vectors, shared with the host tests (see tests/vectors.rs).
+#[cfg(CONFIG_KUNIT)]
+#[path = "tests/vectors.rs"]
+pub mod vectors;
 
 module! {
     type: FtpHelperModule,
@@ -199,5 +205,43 @@ mod tests {
         // What the kernel parsed from insmod's arguments passed init()'s checks.
         assert!(validate_ports(ports.values()).is_ok());
         assert!(ports.values().len() <= MAX_PORTS);
+    }
+}
+
+#[kunit_tests(nf_conntrack_ftp_rs_parser)]
+mod parser_tests {
+    use crate::vectors::{check, check_truncations, VECTORS};
+    use kernel::prelude::*;
+
+    #[test]
+    fn vector_table() {
+        let mut failed = 0;
+        for v in VECTORS {
+            if let Err(why) = check(v) {
+                pr_err!("vector '{}': {}\n", v.name, why);
+                failed += 1;
+            }
+        }
+        pr_info!("parser: {} vectors, {} failed\n", VECTORS.len(), failed);
+        assert_eq!(failed, 0);
+        assert!(VECTORS.len() >= 150);
+    }
+
+    #[test]
+    fn truncated_commands_are_partial() {
+        let mut failed = 0;
+        let mut prefixes = 0;
+        for v in VECTORS {
+            match check_truncations(v) {
+                Ok(n) => prefixes += n,
+                Err(why) => {
+                    pr_err!("vector '{}': {}\n", v.name, why);
+                    failed += 1;
+                }
+            }
+        }
+        pr_info!("parser: {} truncated commands, {} failed\n", prefixes, failed);
+        assert_eq!(failed, 0);
+        assert!(prefixes > 1000);
     }
 }
