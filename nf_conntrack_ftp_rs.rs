@@ -5,7 +5,18 @@
 //! A drop-in for `nf_conntrack_ftp`: load it with `ports=` and `loose=`, then assign the
 //! helper with an nftables `ct helper` object of type "ftp".
 
+use core::sync::atomic::Ordering::Relaxed;
+use core::sync::atomic::{AtomicU16, AtomicU32};
 use kernel::prelude::*;
+use kernel::static_lock_class;
+use kernel::str::CStr;
+use nf::conn::{Conn, CtInfo, Direction, InetAddr, NFPROTO_IPV4, NFPROTO_IPV6};
+use nf::expect::Expectation;
+use nf::helper::{ExpectPolicy, Helper, HelperPort, Registration, Verdict};
+use nf::lock::StaticBhLock;
+use nf::log::helper_log;
+use nf::skb::Skb;
+use parser::{Family, Kind};
 
 mod nf;
 pub mod parser;
@@ -87,51 +98,233 @@ fn validate_ports(given: &[u16]) -> Result<Ports, PortsError> {
     Ok(valid)
 }
 
-/// A helper's name: `ftp` for port 21, `ftp-<port>` otherwise, as the C helper names them.
-/// At most 9 bytes, well inside the kernel's `NF_CT_HELPER_NAME_LEN` (16, with the NUL).
-struct HelperName {
-    buf: [u8; 9],
-    len: usize,
+/// What the helper does with one segment, and whether the segment may set a line start.
+struct Outcome {
+    verdict: Verdict,
+    /// `false` where the C helper skips the line-start update (`goto out`).
+    track_line: bool,
 }
 
-impl HelperName {
-    fn new(port: u16) -> Self {
-        let mut name = Self {
-            buf: *b"ftp-\0\0\0\0\0",
-            len: 3,
+impl Outcome {
+    const fn new(verdict: Verdict, track_line: bool) -> Self {
+        Self {
+            verdict,
+            track_line,
+        }
+    }
+}
+
+/// Per-connection state in the conntrack's help extension (C's `struct nf_ct_ftp_master`).
+/// Atomics because every CPU handling the connection shares it; the global lock orders the
+/// read-modify-write sequences, as in C.
+#[derive(FromBytes)]
+#[repr(C)]
+struct FtpState {
+    /// Sequence numbers that follow a segment ending in '\n', per direction.
+    seq_aft_nl: [[AtomicU32; NUM_SEQ_TO_REMEMBER]; 2],
+    /// How many of `seq_aft_nl` are set, per direction.
+    seq_aft_nl_num: [AtomicU16; 2],
+    /// [`SEQ_PICKUP`], per direction.
+    flags: [AtomicU16; 2],
+}
+
+/// Line starts remembered per direction.
+const NUM_SEQ_TO_REMEMBER: usize = 2;
+/// Parse the next segment of this direction even without a known line start (set for
+/// conntracks injected through ctnetlink: conntrackd failover).
+const SEQ_PICKUP: u16 = 1 << 0;
+
+/// `before()` of the kernel's TCP sequence arithmetic.
+fn seq_before(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) < 0
+}
+
+impl FtpState {
+    fn remembered(&self, dir: Direction) -> impl Iterator<Item = u32> + '_ {
+        let num = usize::from(self.seq_aft_nl_num[dir.index()].load(Relaxed));
+        self.seq_aft_nl[dir.index()]
+            .iter()
+            .take(num)
+            .map(|s| s.load(Relaxed))
+    }
+
+    /// Whether a segment starting at `seq` starts a line.
+    fn starts_line(&self, dir: Direction, seq: u32) -> bool {
+        self.remembered(dir).any(|s| s == seq)
+    }
+
+    /// Clears [`SEQ_PICKUP`] for `dir`; whether it was set.
+    fn take_pickup(&self, dir: Direction) -> bool {
+        self.flags[dir.index()].fetch_and(!SEQ_PICKUP, Relaxed) & SEQ_PICKUP != 0
+    }
+
+    /// Remembers that a line starts at `seq`: in a free slot, else over the older of the
+    /// two if `seq` is newer.
+    fn remember_line_start(&self, dir: Direction, seq: u32) {
+        if self.remembered(dir).any(|s| s == seq) {
+            return;
+        }
+        let slots = &self.seq_aft_nl[dir.index()];
+        let num = &self.seq_aft_nl_num[dir.index()];
+        let n = usize::from(num.load(Relaxed));
+        if n < NUM_SEQ_TO_REMEMBER {
+            slots[n].store(seq, Relaxed);
+            num.store(n as u16 + 1, Relaxed);
+        } else {
+            let (s0, s1) = (slots[0].load(Relaxed), slots[1].load(Relaxed));
+            let oldest = if seq_before(s0, s1) { 0 } else { 1 };
+            if seq_before(slots[oldest].load(Relaxed), seq) {
+                slots[oldest].store(seq, Relaxed);
+            }
+        }
+    }
+}
+
+/// Size of the buffer segments are copied into for parsing. A longer payload (possible only
+/// with BIG TCP) is parsed on its first 64 KiB; its last byte still decides the line start.
+const BUFFER_SIZE: usize = 65536;
+
+/// The global lock of the C helper (`nf_ftp_lock`) and the buffer it guards. One lock for
+/// all connections: NAT's sequence adjustment takes `ct->lock`, so a per-conntrack lock
+/// would deadlock (upstream's 2022 fix).
+static FTP_LOCK: StaticBhLock<[u8; BUFFER_SIZE]> = StaticBhLock::new([0; BUFFER_SIZE]);
+
+/// `IPPROTO_TCP`.
+const IPPROTO_TCP: u8 = 6;
+
+/// The FTP helper.
+struct Ftp;
+
+impl Ftp {
+    /// The log line of a partial match, as the C helper writes it.
+    fn partial_message(kind: Kind) -> &'static CStr {
+        match kind {
+            Kind::Port => c"partial matching of `PORT'",
+            Kind::Eprt => c"partial matching of `EPRT'",
+            Kind::Pasv => c"partial matching of `227 '",
+            Kind::Epsv => c"partial matching of `229 '",
+        }
+    }
+
+    /// Looks at one segment at a line start (or picked up) and acts on what it announces.
+    fn inspect(skb: &Skb, ct: &Conn, dir: Direction, payload: &[u8]) -> Outcome {
+        let family = if ct.l3num() == NFPROTO_IPV6 {
+            Family::Ipv6
+        } else {
+            Family::Ipv4
         };
-        if port == FTP_PORT {
-            return name;
+        let parser_dir = match dir {
+            Direction::Original => parser::Dir::Original,
+            Direction::Reply => parser::Dir::Reply,
+        };
+        let found = match parser::parse(payload, parser_dir, family) {
+            parser::Outcome::NoMatch => return Outcome::new(Verdict::Accept, true),
+            parser::Outcome::Partial(kind) => {
+                // Not usually done by connection tracking, but needed to track accurately.
+                helper_log(skb, ct, Self::partial_message(kind));
+                return Outcome::new(Verdict::Drop, false);
+            }
+            parser::Outcome::Match(found) => found,
+        };
+
+        let Some(mut exp) = Expectation::alloc(ct) else {
+            helper_log(skb, ct, c"cannot alloc expectation");
+            return Outcome::new(Verdict::Drop, false);
+        };
+        // The data connection comes the other way: expect it from the other direction's
+        // source, to this direction's announced address (normally the sender's).
+        let sender = ct.src(dir);
+        let announced = InetAddr(found.addr.map_or(sender.0, |a| a.over(sender.0)));
+        let mut daddr = ct.dst(dir.other());
+        if announced != sender {
+            // A third-party address (e.g. a server behind partial NAT, or an attempt to open
+            // a hole elsewhere): followed only with `loose`.
+            if !loose.get() {
+                return Outcome::new(Verdict::Accept, true);
+            }
+            daddr = announced;
         }
-        let mut divisor = 10000;
-        while divisor > 1 && port / divisor == 0 {
-            divisor /= 10;
+        exp.init(
+            ct.l3num(),
+            Some(&ct.src(dir.other())),
+            &daddr,
+            IPPROTO_TCP,
+            None,
+            found.port,
+        );
+
+        // The NAT half plugs in here: for a NATed conntrack (`IPS_NAT_MASK` in its status) it rewrites the
+        // span `found.offset..found.offset + found.len` and registers the expectation itself.
+        // Until it exists this helper does what the C one does without nf_nat_ftp loaded.
+        if exp.register().is_err() {
+            helper_log(skb, ct, c"cannot add expectation");
+            return Outcome::new(Verdict::Drop, true);
         }
-        name.len = 4;
-        while divisor > 0 {
-            name.buf[name.len] = b'0' + ((port / divisor) % 10) as u8;
-            name.len += 1;
-            divisor /= 10;
+        Outcome::new(Verdict::Accept, true)
+    }
+}
+
+impl Helper for Ftp {
+    fn help(skb: &Skb, protoff: u32, ct: &Conn, info: CtInfo) -> Verdict {
+        let Some(state) = ct.help_data::<FtpState>() else {
+            return Verdict::Drop;
+        };
+        // Until there has been traffic both ways, don't look in packets.
+        if !info.is_established() {
+            return Verdict::Accept;
         }
-        name
+        let Some(th) = skb.tcp_header(protoff) else {
+            return Verdict::Accept;
+        };
+        let dataoff = protoff + th.len;
+        if dataoff >= skb.len() {
+            return Verdict::Accept;
+        }
+        let datalen = skb.len() - dataoff;
+        let dir = info.direction();
+
+        let Some(mut buffer) = FTP_LOCK.lock() else {
+            // `init()` sets the lock up before registering the helper.
+            return Verdict::Drop;
+        };
+        let mut last = [0u8; 1];
+        let ends_in_nl = match skb.bytes(dataoff + datalen - 1, &mut last) {
+            Some(b) => b == b"\n",
+            None => return Verdict::Drop,
+        };
+        let parsed = (datalen as usize).min(BUFFER_SIZE);
+        let Some(payload) = skb.bytes(dataoff, &mut buffer[..parsed]) else {
+            return Verdict::Drop;
+        };
+
+        let outcome = if state.starts_line(dir, th.seq) || state.take_pickup(dir) {
+            Self::inspect(skb, ct, dir, payload)
+        } else {
+            Outcome::new(Verdict::Accept, true)
+        };
+        if outcome.track_line && ends_in_nl {
+            state.remember_line_start(dir, th.seq.wrapping_add(datalen));
+        }
+        outcome.verdict
     }
 
-    fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
-
-    fn as_str(&self) -> &str {
-        // Only ASCII letters, '-' and digits are ever written.
-        core::str::from_utf8(self.as_bytes()).unwrap_or("ftp")
+    fn from_nlattr(ct: &Conn) -> Result {
+        // An injected conntrack: pick up sequence tracking, or the first command after a
+        // failover is missed.
+        let state = ct.help_data::<FtpState>().ok_or(ENOENT)?;
+        for flags in &state.flags {
+            flags.fetch_or(SEQ_PICKUP, Relaxed);
+        }
+        Ok(())
     }
 }
 
 struct FtpHelperModule {
-    ports: Ports,
+    _helpers: Registration<Ftp>,
 }
 
 impl kernel::Module for FtpHelperModule {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
+    fn init(module: &'static ThisModule) -> Result<Self> {
         let valid = validate_ports(ports.values()).map_err(|e| {
             match e {
                 PortsError::Zero => pr_err!("ports: 0 is not a valid port\n"),
@@ -140,22 +333,34 @@ impl kernel::Module for FtpHelperModule {
             }
             EINVAL
         })?;
-        for &port in valid.as_slice() {
-            let name = HelperName::new(port);
-            pr_info!(
-                "port {}: helper \"{}\" (loose={})\n",
-                port,
-                name.as_str(),
-                loose.get()
-            );
-        }
-        Ok(Self { ports: valid })
-    }
-}
+        FTP_LOCK.init(c"nf_ftp_lock", static_lock_class!());
 
-impl Drop for FtpHelperModule {
-    fn drop(&mut self) {
-        pr_info!("unloaded ({} ports)\n", self.ports.len);
+        // Two helpers per port, IPv4 then IPv6, as the C helper registers them.
+        let mut list = KVec::with_capacity(2 * valid.len, GFP_KERNEL)?;
+        for &port in valid.as_slice() {
+            for family in [NFPROTO_IPV4, NFPROTO_IPV6] {
+                list.push(HelperPort { family, port }, GFP_KERNEL)?;
+            }
+        }
+        let policy = ExpectPolicy {
+            max_expected: 1,
+            timeout: 5 * 60,
+        };
+        let helpers = Registration::register(
+            module,
+            c"ftp",
+            FTP_PORT,
+            u16::from(IPPROTO_TCP),
+            policy,
+            &list,
+        )
+        .inspect_err(|e| pr_err!("failed to register helpers: {:?}\n", e))?;
+        pr_info!(
+            "helper \"ftp\" registered for ports {:?} (loose={})\n",
+            valid.as_slice(),
+            loose.get()
+        );
+        Ok(Self { _helpers: helpers })
     }
 }
 
@@ -188,16 +393,6 @@ mod tests {
         );
         let nine = [1, 2, 3, 4, 5, 6, 7, 8, 9];
         assert_eq!(validate_ports(&nine).err(), Some(PortsError::TooMany));
-    }
-
-    #[test]
-    fn helper_names_match_the_c_helper() {
-        assert_eq!(HelperName::new(21).as_bytes(), b"ftp");
-        assert_eq!(HelperName::new(2121).as_bytes(), b"ftp-2121");
-        assert_eq!(HelperName::new(1).as_bytes(), b"ftp-1");
-        assert_eq!(HelperName::new(10).as_bytes(), b"ftp-10");
-        assert_eq!(HelperName::new(20).as_bytes(), b"ftp-20");
-        assert_eq!(HelperName::new(65535).as_bytes(), b"ftp-65535");
     }
 
     #[test]
@@ -240,7 +435,11 @@ mod parser_tests {
                 }
             }
         }
-        pr_info!("parser: {} truncated commands, {} failed\n", prefixes, failed);
+        pr_info!(
+            "parser: {} truncated commands, {} failed\n",
+            prefixes,
+            failed
+        );
         assert_eq!(failed, 0);
         assert!(prefixes > 1000);
     }

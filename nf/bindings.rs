@@ -28,3 +28,9 @@ use kernel::ffi;
 use pin_init::{MaybeZeroable, Zeroable};
 
 include!(concat!(env!("NF_FTP_RS_OBJ"), "/nf_bindings_generated.rs"));
+
+// `bindgen` does not do this itself, see <https://github.com/rust-lang/rust-bindgen/issues/3196>.
+//
+// SAFETY: `__BindgenUnionField<T>` is a zero-sized marker (`PhantomData<T>`): all-zero is its
+// only value.
+unsafe impl<T> Zeroable for __BindgenUnionField<T> {}

@@ -5,4 +5,10 @@
 //! One file per C concept; the helper logic in the crate root uses only their safe API.
 
 pub(crate) mod bindings;
+pub(crate) mod conn;
+pub(crate) mod expect;
+pub(crate) mod helper;
+pub(crate) mod lock;
+pub(crate) mod log;
 pub(crate) mod param;
+pub(crate) mod skb;

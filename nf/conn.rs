@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The conntrack entry (`struct nf_conn`): family, tuples, status and the helper's
+//! per-connection data.
+
+use super::bindings;
+use kernel::prelude::*;
+use kernel::types::Opaque;
+
+/// `NFPROTO_IPV4` (= `AF_INET`).
+pub(crate) const NFPROTO_IPV4: u16 = 2;
+/// `NFPROTO_IPV6` (= `AF_INET6`).
+pub(crate) const NFPROTO_IPV6: u16 = 10;
+
+/// A conntrack entry handed to a helper callback.
+#[repr(transparent)]
+pub(crate) struct Conn(Opaque<bindings::nf_conn>);
+
+/// One of the two directions of a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direction {
+    /// `IP_CT_DIR_ORIGINAL`: as the first packet went.
+    Original = 0,
+    /// `IP_CT_DIR_REPLY`.
+    Reply = 1,
+}
+
+impl Direction {
+    /// The other direction.
+    pub(crate) fn other(self) -> Self {
+        match self {
+            Direction::Original => Direction::Reply,
+            Direction::Reply => Direction::Original,
+        }
+    }
+
+    /// As an array index (C's `dir`).
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// An address as in a tuple (`union nf_inet_addr`): IPv4 in the first 4 bytes, the rest 0.
+#[repr(C, align(4))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct InetAddr(pub(crate) [u8; 16]);
+
+/// The packet's conntrack state (`enum ip_conntrack_info`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CtInfo(pub(crate) bindings::ip_conntrack_info);
+
+impl CtInfo {
+    /// `IP_CT_ESTABLISHED` or `IP_CT_ESTABLISHED_REPLY`: traffic has been seen both ways.
+    pub(crate) fn is_established(self) -> bool {
+        self.0 == bindings::ip_conntrack_info_IP_CT_ESTABLISHED
+            || self.0 == bindings::ip_conntrack_info_IP_CT_ESTABLISHED_REPLY
+    }
+
+    /// The packet's direction (C's `CTINFO2DIR`).
+    pub(crate) fn direction(self) -> Direction {
+        if self.0 >= bindings::ip_conntrack_info_IP_CT_IS_REPLY {
+            Direction::Reply
+        } else {
+            Direction::Original
+        }
+    }
+}
+
+impl Conn {
+    /// # Safety
+    ///
+    /// `ptr` must point to a valid `nf_conn` that stays alive for `'a` (true for the `ct`
+    /// argument of a helper callback, for the callback's duration).
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::nf_conn) -> &'a Self {
+        // CAST: `Conn` is a transparent wrapper of `Opaque<nf_conn>`, itself of `nf_conn`.
+        // SAFETY: valid for `'a` by the caller's guarantee.
+        unsafe { &*ptr.cast() }
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut bindings::nf_conn {
+        self.0.get()
+    }
+
+    /// The layer 3 protocol (`nf_ct_l3num`): [`NFPROTO_IPV4`] or [`NFPROTO_IPV6`].
+    pub(crate) fn l3num(&self) -> u16 {
+        // SAFETY: `self` is a valid conntrack.
+        unsafe { bindings::nf_ct_l3num(self.as_ptr()) }
+    }
+
+    fn tuple(&self, dir: Direction) -> *const bindings::nf_conntrack_tuple {
+        // SAFETY: `self` is valid; `tuplehash` has one entry per direction. The tuples do not
+        // change once the conntrack is handed to a helper.
+        unsafe { &raw const (*self.as_ptr()).tuplehash[dir.index()].tuple }
+    }
+
+    /// The source address of direction `dir`'s tuple.
+    pub(crate) fn src(&self, dir: Direction) -> InetAddr {
+        // SAFETY: the tuple is valid (see `tuple`); `nf_inet_addr` is 16 plain bytes.
+        InetAddr(unsafe {
+            core::ptr::read((&raw const (*self.tuple(dir)).src.u3).cast::<[u8; 16]>())
+        })
+    }
+
+    /// The destination address of direction `dir`'s tuple.
+    pub(crate) fn dst(&self, dir: Direction) -> InetAddr {
+        // SAFETY: as in `src`.
+        InetAddr(unsafe {
+            core::ptr::read((&raw const (*self.tuple(dir)).dst.u3).cast::<[u8; 16]>())
+        })
+    }
+
+    /// The helper's data in the conntrack's help extension (`nfct_help_data`): 32 bytes,
+    /// 8-aligned, zeroed when the extension is added. `None` without the extension (for
+    /// instance after the helper was removed while the connection lived on).
+    ///
+    /// `D` is any type valid for every bit pattern (`FromBytes`); the data is shared by all
+    /// CPUs that handle the connection, so mutable parts are atomics.
+    pub(crate) fn help_data<D: FromBytes + Sync>(&self) -> Option<&D> {
+        const {
+            assert!(
+                core::mem::size_of::<D>() <= 32,
+                "help data larger than nf_conn_help.data"
+            );
+            assert!(
+                core::mem::align_of::<D>() <= 8,
+                "help data aligned beyond nf_conn_help.data"
+            );
+        }
+        // SAFETY: `self` is a valid conntrack.
+        let p = unsafe { bindings::nfct_help_data(self.as_ptr()) };
+        // SAFETY: a non-null result points to the 32-byte, 8-aligned `data` of the conntrack's
+        // help extension, which lives as long as the conntrack; `D` fits (checked above) and
+        // accepts any bytes (`FromBytes`); it is only shared (`&D`, `D: Sync`).
+        (!p.is_null()).then(|| unsafe { &*p.cast::<D>() })
+    }
+}

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The packet (`struct sk_buff`) as a helper sees it: its length, its TCP header, and
+//! copies of its bytes.
+
+use super::bindings;
+use core::ffi::c_void;
+use kernel::types::Opaque;
+
+/// A packet handed to a helper callback.
+#[repr(transparent)]
+pub(crate) struct Skb(Opaque<bindings::sk_buff>);
+
+/// What a helper needs of a TCP header.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TcpHeader {
+    /// Sequence number of the segment's first byte.
+    pub(crate) seq: u32,
+    /// Header length in bytes (`doff * 4`).
+    pub(crate) len: u32,
+}
+
+impl Skb {
+    /// # Safety
+    ///
+    /// `ptr` must point to a valid `sk_buff` that stays valid and is not freed for `'a`
+    /// (true for the `skb` argument of a helper callback, for the callback's duration).
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::sk_buff) -> &'a Self {
+        // CAST: `Skb` is a transparent wrapper of `Opaque<sk_buff>`, itself of `sk_buff`.
+        // SAFETY: valid for `'a` by the caller's guarantee.
+        unsafe { &*ptr.cast() }
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut bindings::sk_buff {
+        self.0.get()
+    }
+
+    /// `skb->len`: bytes from the network header on (all of the packet here).
+    pub(crate) fn len(&self) -> u32 {
+        // SAFETY: `self` is a valid skb (see `from_raw`); `len` is a plain field.
+        unsafe { (*self.as_ptr()).len }
+    }
+
+    /// The bytes `offset..offset + buf.len()` of the packet, copied into `buf` where they are
+    /// not linear (`skb_header_pointer`). `None` if the packet is shorter.
+    pub(crate) fn bytes<'a>(&'a self, offset: u32, buf: &'a mut [u8]) -> Option<&'a [u8]> {
+        let len = i32::try_from(buf.len()).ok()?;
+        let offset = i32::try_from(offset).ok()?;
+        // SAFETY: the skb is valid; `buf` is writable for `len` bytes.
+        let p = unsafe {
+            bindings::skb_header_pointer(
+                self.as_ptr(),
+                offset,
+                len,
+                buf.as_mut_ptr().cast::<c_void>(),
+            )
+        };
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: `skb_header_pointer` returned either `buf` or a pointer into the skb's
+        // linear data, valid for `len` bytes for as long as the skb (and `buf`) are borrowed.
+        Some(unsafe { core::slice::from_raw_parts(p.cast::<u8>(), buf.len()) })
+    }
+
+    /// The TCP header at `protoff`.
+    pub(crate) fn tcp_header(&self, protoff: u32) -> Option<TcpHeader> {
+        let mut raw = [0u8; 20];
+        let th = self.bytes(protoff, &mut raw)?;
+        Some(TcpHeader {
+            seq: u32::from_be_bytes([th[4], th[5], th[6], th[7]]),
+            len: u32::from(th[12] >> 4) * 4,
+        })
+    }
+}

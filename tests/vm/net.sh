@@ -1,0 +1,147 @@
+# Sourced by the VM tests: a client — router — server topology in network namespaces,
+# an nft firewall on the router that lets data connections through only as RELATED, and
+# vsftpd on the server.
+#
+#   client ftp-cl  10.0.1.2  fd00:1::2   (veth)   router ftp-rt  10.0.1.1 fd00:1::1
+#   server ftp-sv  10.0.2.2  fd00:2::2   (veth)   router ftp-rt  10.0.2.1 fd00:2::1
+
+CL="ip netns exec ftp-cl"
+RT="ip netns exec ftp-rt"
+SV="ip netns exec ftp-sv"
+FTP_ROOT=/tmp/ftp-root
+FTP_FILE_SIZE=65536
+
+topo_down() {
+	pkill -x vsftpd 2>/dev/null
+	for ns in ftp-cl ftp-rt ftp-sv; do
+		ip netns del $ns 2>/dev/null
+	done
+	true
+}
+
+topo_up() {
+	topo_down
+	for ns in ftp-cl ftp-rt ftp-sv; do
+		ip netns add $ns || return 1
+		ip -n $ns link set lo up
+	done
+	ip link add cl0 netns ftp-cl type veth peer name rt0 netns ftp-rt || return 1
+	ip link add sv0 netns ftp-sv type veth peer name rt1 netns ftp-rt || return 1
+	ip -n ftp-cl addr add 10.0.1.2/24 dev cl0
+	ip -n ftp-cl addr add fd00:1::2/64 dev cl0 nodad
+	ip -n ftp-rt addr add 10.0.1.1/24 dev rt0
+	ip -n ftp-rt addr add fd00:1::1/64 dev rt0 nodad
+	ip -n ftp-rt addr add 10.0.2.1/24 dev rt1
+	ip -n ftp-rt addr add fd00:2::1/64 dev rt1 nodad
+	ip -n ftp-sv addr add 10.0.2.2/24 dev sv0
+	ip -n ftp-sv addr add fd00:2::2/64 dev sv0 nodad
+	for l in "ftp-cl cl0" "ftp-rt rt0" "ftp-rt rt1" "ftp-sv sv0"; do
+		set -- $l
+		ip -n $1 link set $2 up
+	done
+	ip -n ftp-cl route add default via 10.0.1.1
+	ip -n ftp-cl -6 route add default via fd00:1::1
+	ip -n ftp-sv route add default via 10.0.2.1
+	ip -n ftp-sv -6 route add default via fd00:2::1
+	$RT sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	# Log helper drops (nf_ct_helper_log) to the kernel log, from this namespace too.
+	sysctl -qw net.netfilter.nf_log_all_netns=1
+	$RT sysctl -qw net.netfilter.nf_log.2=nf_log_ipv4 net.netfilter.nf_log.10=nf_log_ipv6
+	$CL ping -q -c1 -W2 10.0.2.2 >/dev/null && $CL ping -q -c1 -W2 fd00:2::2 >/dev/null
+}
+
+# The router's firewall: forward only established/related, new connections to the FTP
+# control ports, and assign the helper to the control connections.
+#   fw_up          "ftp" on port 21, "ftp-2121" on port 2121
+#   fw_up none     no helper assigned
+fw_up() {
+	local objects='ct helper ftp-21 { type "ftp" protocol tcp; }
+	ct helper ftp-2121 { type "ftp-2121" protocol tcp; }'
+	local assign='tcp dport 21 ct helper set "ftp-21"
+		tcp dport 2121 ct helper set "ftp-2121"'
+	[ "${1-}" = none ] && objects= assign=
+	$RT nft -f - <<NFT
+flush ruleset
+table inet fw {
+	$objects
+	chain assign {
+		type filter hook prerouting priority filter; policy accept;
+		$assign
+	}
+	chain filter {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related accept
+		tcp dport { 21, 2121 } ct state new accept
+		meta l4proto { icmp, ipv6-icmp } accept
+	}
+}
+NFT
+}
+
+fw_down() {
+	$RT nft flush ruleset 2>/dev/null
+	true
+}
+
+# vsftpd on the server, listening on $1 (IPv4 and IPv6), anonymous read-only.
+ftpd_start() {
+	local port=$1 conf=/tmp/vsftpd-$1.conf
+	mkdir -p $FTP_ROOT /var/run/vsftpd/empty
+	[ -f $FTP_ROOT/file.bin ] || head -c $FTP_FILE_SIZE /dev/urandom >$FTP_ROOT/file.bin
+	cat >$conf <<CONF
+listen=NO
+listen_ipv6=YES
+listen_port=$port
+anonymous_enable=YES
+local_enable=NO
+anon_root=$FTP_ROOT
+no_anon_password=YES
+pasv_enable=YES
+pasv_min_port=30000
+pasv_max_port=30999
+port_enable=YES
+connect_from_port_20=NO
+seccomp_sandbox=NO
+isolate=NO
+isolate_network=NO
+background=YES
+secure_chroot_dir=/var/run/vsftpd/empty
+xferlog_enable=NO
+CONF
+	$SV vsftpd $conf || return 1
+	local i
+	for i in $(seq 50); do
+		$SV ss -ltn | grep -q ":$port " && return 0
+		sleep 0.1
+	done
+	echo "vsftpd did not start on port $port" >&2
+	return 1
+}
+
+# ftp_get URL CURL-OPTIONS...: downloads file.bin; 0 if the content is right.
+ftp_get() {
+	local url=$1 out=/tmp/ftp-got
+	shift
+	rm -f $out
+	$CL curl -s -S --connect-timeout 3 -m 15 "$@" -o $out "$url/file.bin" 2>/tmp/ftp-curl.err ||
+		return 1
+	cmp -s $out $FTP_ROOT/file.bin
+}
+
+# Loads the helper under test: rust or c, with module parameters.
+helper_load() {
+	local impl=$1
+	shift
+	case $impl in
+	rust) insmod "$FTP_RS_KO" "$@" ;;
+	c) insmod "$C_FTP_KO" "$@" && insmod "$C_NAT_FTP_KO" ;;
+	esac
+}
+
+helper_unload() {
+	fw_down
+	rmmod nf_conntrack_ftp_rs 2>/dev/null
+	rmmod nf_nat_ftp 2>/dev/null
+	rmmod nf_conntrack_ftp 2>/dev/null
+	true
+}
