@@ -71,7 +71,9 @@ table inet fw {
 	chain filter {
 		type filter hook forward priority filter; policy drop;
 		ct state established,related accept
-		tcp dport { 21, 2121 } ct state new accept
+		ct state untracked tcp dport 2200 accept
+		ct state untracked tcp sport 2200 accept
+		tcp dport { 21, 2121, 2200 } ct state new accept
 		meta l4proto { icmp, ipv6-icmp } accept
 	}
 }

@@ -1,0 +1,190 @@
+#!/bin/bash
+# Crafted control traffic through the router, with the C helper and with this module:
+# each scenario is one scripted TCP connection (tests/vm/ftpctl.py), client 10.0.1.2 /
+# fd00:1::2 to server port 21 (2200 for the ctnetlink pick-up). For every scenario the test
+# asserts what upstream 7.2 does (expectation, delivery of the probed segment, helper log)
+# and that the C helper and the Rust one agree exactly; it prints a C/Rust table.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/net.sh"
+
+CTL="python3 $PWD/tests/vm/ftpctl.py"
+U='c:USER anonymous\r\n'
+R331='s:331 Please specify the password.\r\n'
+
+# The expectations of the router, without timeout and the client's ephemeral port.
+list_expectations() {
+	{
+		$RT conntrack -L expect -f ipv4
+		$RT conntrack -L expect -f ipv6
+	} 2>/dev/null | grep proto= |
+		sed -E 's/^[0-9]+ +//; s/(master-dst=[^ ]+) sport=[0-9]+/\1 sport=N/; s/ +/ /g' | sort
+}
+
+# scenario NAME FAMILY LOOSE EXPECT DELIVERED LOG [SERVER-PORT] -- STEP...
+#   EXPECT     grep -E pattern the expectation list must match, or "none"
+#   DELIVERED  yes|no: whether the step marked with a leading '!' reached the other side
+#   LOG        text the kernel log must show (nf_ct_helper_log), or "none"
+declare -A RESULT
+SCENARIOS=()
+scenario() {
+	local name=$1 family=$2 sloose=$3 expect=$4 delivered=$5 logtext=$6 port=21
+	shift 6
+	[ "$1" != -- ] && port=$1 && shift
+	shift
+	[ "$sloose" = "$LOOSE" ] || return 0
+	local steps=() probe_side= probe= s
+	for s in "$@"; do
+		if [ "${s:0:1}" = '!' ]; then
+			s=${s:1}
+			probe_side=${s:0:1}
+			probe=$(printf '%b' "${s:2}" | cat -v)
+		fi
+		steps+=("$s")
+	done
+	local addr=10.0.2.2
+	[ "$family" = 6 ] && addr=fd00:2::2
+	rm -f /tmp/ctl-go /tmp/ctl-exp
+	# Each scenario starts from a clean conntrack table (earlier expectations would clash).
+	$RT conntrack -F >/dev/null 2>&1
+	$RT conntrack -F expect >/dev/null 2>&1
+	dmesg_mark
+	OUT=/tmp/ctl-srv $SV $CTL server $port "${steps[@]}" &
+	local srv=$!
+	local i
+	for i in $(seq 50); do
+		$SV ss -ltn | grep -q ":$port " && break
+		sleep 0.1
+	done
+	if [ "$name" = "ctnetlink pick-up" ]; then
+		pickup_notrack
+		pickup_inject &
+	fi
+	WHILE_OPEN="$(declare -f list_expectations); RT='$RT' list_expectations >/tmp/ctl-exp" \
+		OUT=/tmp/ctl-cli $CL $CTL client $addr $port "${steps[@]}"
+	wait $srv
+	wait
+	local got_srv got_cli exps logs got
+	got_srv=$(cat -v /tmp/ctl-srv)
+	got_cli=$(cat -v /tmp/ctl-cli)
+	exps=$(cat /tmp/ctl-exp)
+	logs=$(dmesg_since_mark | grep -o 'helper ftp[-0-9]* dropping packet: [^I]*' | sed 's/ *$//' | sort -u)
+	got=$got_srv
+	[ "$probe_side" = s ] && got=$got_cli
+	local ok=yes
+	if [ "$expect" = none ]; then
+		[ -z "$exps" ] || ok="unexpected expectation: $exps"
+	else
+		echo "$exps" | grep -qE "$expect" || ok="no expectation matching '$expect' (got: ${exps:-none})"
+	fi
+	case $delivered in
+	yes) [[ "$got" == *"$probe"* ]] || ok="probe not delivered" ;;
+	no) [[ "$got" == *"$probe"* ]] && ok="probe delivered, should be dropped" ;;
+	esac
+	if [ "$logtext" = none ]; then
+		[ -z "$logs" ] || ok="unexpected log: $logs"
+	else
+		[[ "$logs" == *"$logtext"* ]] || ok="no log '$logtext' (got: ${logs:-none})"
+	fi
+	local short
+	short="exp:$(echo "$exps" | grep -c proto=) $( [[ "$got" == *"$probe"* ]] && echo delivered || echo dropped)$([ -n "$logs" ] && echo " logged")"
+	RESULT[$IMPL,$name]="$short|$exps|$got_srv|$got_cli|$logs|$ok"
+	SCENARIOS+=("$name")
+}
+
+# For the pick-up scenario: the connection starts untracked (notrack); once its first
+# lines are through, a conntrack with helper "ftp" is injected through ctnetlink, as
+# conntrackd does on failover (the equivalent of `conntrack -I ... --helper ftp`, which
+# conntrack-tools 1.4.7 lacks), and tracking is switched on.
+pickup_notrack() {
+	$RT nft -f - <<NFT
+table inet pickup {
+	chain raw {
+		type filter hook prerouting priority raw; policy accept;
+		tcp dport 2200 notrack
+		tcp sport 2200 notrack
+	}
+}
+NFT
+}
+pickup_inject() {
+	local sport i
+	for i in $(seq 100); do
+		sport=$($SV ss -Htn state established '( sport = :2200 )' | awk '{print $4}' | sed 's/.*://')
+		[ -n "$sport" ] && break
+		sleep 0.1
+	done
+	sleep 1
+	$RT nft delete table inet pickup
+	$RT python3 tests/vm/ct_inject.py 10.0.1.2 10.0.2.2 "$sport" 2200 ftp ||
+		echo "pickup: injecting the conntrack failed" >&2
+	touch /tmp/ctl-go
+}
+
+run_all() {
+	local PORT='PORT 10,0,1,2,39,16\r\n'
+	scenario "port" 4 0 'src=10.0.2.2 dst=10.0.1.2 sport=0 dport=10000 ' yes none -- \
+		"$U" "$R331" "!c:$PORT" 's:200 PORT command successful.\r\n'
+	scenario "lower case" 4 0 'src=10.0.2.2 dst=10.0.1.2 sport=0 dport=10000 ' yes none -- \
+		"$U" "$R331" '!c:port 10,0,1,2,39,16\r\n'
+	scenario "third party, loose=0" 4 0 none yes none -- \
+		"$U" "$R331" '!c:PORT 10,0,1,99,39,16\r\n'
+	scenario "third party, loose=1" 4 1 'src=10.0.2.2 dst=10.0.1.99 sport=0 dport=10000 ' yes none -- \
+		"$U" "$R331" '!c:PORT 10,0,1,99,39,16\r\n'
+	scenario "partial (5 numbers)" 4 0 none no "partial matching of \`PORT'" -- \
+		"$U" "$R331" '!c:PORT 10,0,1,2,39\r\n'
+	scenario "out of range (256)" 4 0 none no "partial matching of \`PORT'" -- \
+		"$U" "$R331" '!c:PORT 10,0,1,2,256,16\r\n'
+	# The first part is a partial match: dropped, and Linux retransmits it alone (the second
+	# part is SACKed, so it is not collapsed into the retransmission): the command stalls.
+	scenario "split across 2 segments" 4 0 none no "partial matching of \`PORT'" -- \
+		"$U" "$R331" 'c:PO' '!c:RT 10,0,1,2,39,16\r\n'
+	scenario "NOOP, PORT in 1 segment" 4 0 none yes none -- \
+		"$U" "$R331" '!c:NOOP\r\nPORT 10,0,1,2,39,16\r\n'
+	scenario "PORT, PORT in 1 segment" 4 0 'dport=10000 ' yes none -- \
+		"$U" "$R331" '!c:PORT 10,0,1,2,39,16\r\nPORT 10,0,1,2,39,17\r\n'
+	scenario "first segment not parsed" 4 0 none yes none -- \
+		"!c:$PORT" 's:200 ok\r\n'
+	scenario "227 without parentheses" 4 0 'src=10.0.1.2 dst=10.0.2.2 sport=0 dport=30000 ' yes none -- \
+		"$U" "$R331" 'c:PASV\r\n' '!s:227 Entering Passive Mode 10,0,2,2,117,48\r\n'
+	scenario "227 Logout (no numbers)" 4 0 none no "partial matching of \`227 '" -- \
+		"$U" "$R331" 'c:QUIT\r\n' '!s:227 Logout.\r\n'
+	scenario "229 port 0" 4 0 none no "partial matching of \`229 '" -- \
+		"$U" "$R331" 'c:EPSV\r\n' '!s:229 Entering Extended Passive Mode (|||0|)\r\n'
+	scenario "EPRT v6" 6 0 'src=fd00:2::2 dst=fd00:1::2 sport=0 dport=10000 ' yes none -- \
+		"$U" "$R331" '!c:EPRT |2|fd00:1::2|10000|\r\n'
+	scenario "EPSV v6" 6 0 'src=fd00:1::2 dst=fd00:2::2 sport=0 dport=30001 ' yes none -- \
+		"$U" "$R331" 'c:EPSV\r\n' '!s:229 Entering Extended Passive Mode (|||30001|)\r\n'
+	scenario "EPRT |1| on a v6 flow" 6 0 none no "partial matching of \`EPRT'" -- \
+		"$U" "$R331" '!c:EPRT |1|10.0.1.2|10000|\r\n'
+	scenario "ctnetlink pick-up" 4 0 'src=10.0.2.2 dst=10.0.1.2 sport=0 dport=10000 ' yes none 2200 -- \
+		"$U" "$R331" 'c:@wait:/tmp/ctl-go' "!c:$PORT"
+}
+
+trap topo_down EXIT
+topo_up || fail "network set-up"
+# The injected conntrack has no TCP window data yet.
+$RT sysctl -qw net.netfilter.nf_conntrack_tcp_be_liberal=1
+for IMPL in c rust; do
+	for LOOSE in 0 1; do
+		helper_load $IMPL ports=21,2121 loose=$LOOSE || fail "loading the $IMPL helper"
+		fw_up || fail "nft ruleset"
+		run_all
+		helper_unload
+	done
+done
+
+bad=0
+printf '%-26s | %-26s | %-26s\n' scenario C Rust
+declare -A seen
+for name in "${SCENARIOS[@]}"; do
+	[ -n "${seen[$name]-}" ] && continue
+	seen[$name]=1
+	c=${RESULT[c,$name]} r=${RESULT[rust,$name]}
+	mark=
+	[ "${r##*|}" = yes ] || mark="  <-- Rust: ${r##*|}"
+	[ "${c##*|}" = yes ] || mark="$mark  <-- C: ${c##*|}"
+	[ "$c" = "$r" ] || mark="$mark  <-- C and Rust differ"
+	[ -n "$mark" ] && bad=$((bad + 1))
+	printf '%-26s | %-26s | %-26s%s\n' "$name" "${c%%|*}" "${r%%|*}" "$mark"
+done
+[ $bad = 0 ] || fail "$bad scenarios fail or differ"
