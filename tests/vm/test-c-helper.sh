@@ -1,9 +1,17 @@
 #!/bin/bash
 # The oracle: the in-tree C helper (nf_conntrack_ftp + nf_nat_ftp) of the same kernel build
-# loads and unloads, so differential tests can run it.
+# loads and unloads, so differential tests can run it; and the two helpers exclude each
+# other (same names, families and protocol), with a clear error.
 . "$(dirname "$0")/lib.sh"
 
 insmod "$C_FTP_KO" ports=21,2121 || fail "insmod $C_FTP_KO"
 insmod "$C_NAT_FTP_KO" || fail "insmod $C_NAT_FTP_KO"
 expect_eq "C helper ports" 21,2121 "$(cat /sys/module/nf_conntrack_ftp/parameters/ports)"
+dmesg_mark
+expect_fail "loading the Rust helper beside the C one" insmod "$FTP_RS_KO"
+dmesg_since_mark | grep -q 'nf_conntrack_ftp_rs: failed to register helpers: EBUSY' ||
+	fail "no 'failed to register helpers: EBUSY' in the kernel log"
+echo "ok: the Rust helper says EBUSY while the C one is loaded"
 rmmod nf_nat_ftp nf_conntrack_ftp || fail "rmmod of the C helper"
+insmod "$FTP_RS_KO" || fail "insmod of the Rust helper after the C one left"
+rmmod nf_conntrack_ftp_rs || fail "rmmod"

@@ -16,7 +16,7 @@ loaded nf_conntrack_ftp_rs && fail "module still loaded after rmmod"
 
 insmod "$FTP_RS_KO" || fail "insmod without parameters"
 expect_eq "loose by default" N "$(cat $P/loose)"
-dmesg | grep -q 'nf_conntrack_ftp_rs: port 21: helper "ftp"' || fail "default port 21 not reported"
+dmesg | grep -qF 'nf_conntrack_ftp_rs: helper "ftp" registered for ports [21] (loose=false)' || fail "default port 21 not reported"
 rmmod nf_conntrack_ftp_rs || fail "rmmod"
 
 # Refusals: each must fail, leave nothing loaded, and say why in the kernel log.
