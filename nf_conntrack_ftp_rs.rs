@@ -354,7 +354,16 @@ impl kernel::Module for FtpHelperModule {
             policy,
             &list,
         )
-        .inspect_err(|e| pr_err!("failed to register helpers: {:?}\n", e))?;
+        .inspect_err(|e| {
+            if *e == EBUSY {
+                pr_err!(
+                    "failed to register helpers: helpers of these names are registered \
+                     already (is nf_conntrack_ftp loaded?)\n"
+                );
+            } else {
+                pr_err!("failed to register helpers: error {}\n", e.to_errno());
+            }
+        })?;
         pr_info!(
             "helper \"ftp\" registered for ports {:?} (loose={})\n",
             valid.as_slice(),

@@ -7,8 +7,8 @@ the same list of steps in lock step, one step every STEP seconds after the conne
 
 A step is 'c:TEXT' (the client sends TEXT) or 's:TEXT' (the server sends TEXT), with
 \\r and \\n escapes; each step is one send() on a TCP_NODELAY socket, i.e. one segment.
-'c:@wait:PATH' makes the client wait (up to 20 s) until PATH exists, for the test to act
-on the connection in between.
+'c:@wait:PATH' makes both sides wait (up to 20 s) until PATH exists, for the test to act
+on the connection in between; the schedule then restarts from there.
 Both sides write what they received to the file named by $OUT (or print it), after waiting
 HOLD seconds past the last step. The client also runs WHILE_OPEN (a shell command,
 from the environment) before it closes, so expectations can be listed while they exist.
@@ -50,14 +50,15 @@ def run(sock, me, steps):
         delay = start + (i + 1) * STEP - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        if who != me:
-            continue
         if text.startswith("@wait:"):
+            # Both sides wait, so neither runs ahead of the test.
             path, deadline = text[len("@wait:"):], time.monotonic() + 20
             while not os.path.exists(path) and time.monotonic() < deadline:
                 time.sleep(0.05)
+            start = time.monotonic() - (i + 1) * STEP
             continue
-        sock.sendall(unescape(text))
+        if who == me:
+            sock.sendall(unescape(text))
     time.sleep(HOLD)
     if me == "c" and os.environ.get("WHILE_OPEN"):
         subprocess.run(os.environ["WHILE_OPEN"], shell=True, check=False)

@@ -9,9 +9,9 @@ insmod "$C_NAT_FTP_KO" || fail "insmod $C_NAT_FTP_KO"
 expect_eq "C helper ports" 21,2121 "$(cat /sys/module/nf_conntrack_ftp/parameters/ports)"
 dmesg_mark
 expect_fail "loading the Rust helper beside the C one" insmod "$FTP_RS_KO"
-dmesg_since_mark | grep -q 'nf_conntrack_ftp_rs: failed to register helpers: EBUSY' ||
-	fail "no 'failed to register helpers: EBUSY' in the kernel log"
-echo "ok: the Rust helper says EBUSY while the C one is loaded"
+dmesg_since_mark | grep -q 'nf_conntrack_ftp_rs: failed to register helpers: helpers of these names are registered already (is nf_conntrack_ftp loaded?)' ||
+	fail "no clear 'failed to register helpers' message in the kernel log"
+echo "ok: the Rust helper refuses to load beside the C one, and says why"
 rmmod nf_nat_ftp nf_conntrack_ftp || fail "rmmod of the C helper"
 insmod "$FTP_RS_KO" || fail "insmod of the Rust helper after the C one left"
 rmmod nf_conntrack_ftp_rs || fail "rmmod"

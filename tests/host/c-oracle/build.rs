@@ -13,7 +13,9 @@ fn kernel_src() -> PathBuf {
     }
     let cache = env::var_os("NF_FTP_RS_CACHE")
         .map(PathBuf::from)
-        .or_else(|| env::var_os("XDG_CACHE_HOME").map(|x| Path::new(&x).join("nf_conntrack_ftp_rs")))
+        .or_else(|| {
+            env::var_os("XDG_CACHE_HOME").map(|x| Path::new(&x).join("nf_conntrack_ftp_rs"))
+        })
         .or_else(|| env::var_os("HOME").map(|h| Path::new(&h).join(".cache/nf_conntrack_ftp_rs")))
         .expect("no HOME");
     let current = cache.join("kernel-src/CURRENT");
@@ -46,7 +48,12 @@ fn region(text: &str, file: &Path, from: &str, to: &str, inclusive: bool) -> Str
     } else {
         end = text[..end].rfind('\n').map_or(start, |i| i + 1);
     }
-    format!("#line {} \"{}\"\n{}", text[..start].lines().count() + 1, file.display(), &text[start..end])
+    format!(
+        "#line {} \"{}\"\n{}",
+        text[..start].lines().count() + 1,
+        file.display(),
+        &text[start..end]
+    )
 }
 
 /// A whole function definition: from its signature line to the `}` in column 0.
@@ -72,12 +79,25 @@ fn main() {
     let utils = read(&utils_c);
     let hexdump = read(&hexdump_c);
 
-    let mut out = String::from("/* Extracted at build time from the kernel source; see build.rs. */\n");
+    let mut out =
+        String::from("/* Extracted at build time from the kernel source; see build.rs. */\n");
     out += &function(&hexdump, &hexdump_c, "int hex_to_bin(unsigned char ch)");
     // IN6PTON_* constants, xdigit2bin(), in4_pton(), in6_pton().
-    out += &region(&utils, &utils_c, "#define IN6PTON_XDIGIT", "EXPORT_SYMBOL(in6_pton);", true);
+    out += &region(
+        &utils,
+        &utils_c,
+        "#define IN6PTON_XDIGIT",
+        "EXPORT_SYMBOL(in6_pton);",
+        true,
+    );
     // The prototypes, the search table and every parsing function up to the line tracking.
-    out += &region(&ftp, &ftp_c, "static int try_rfc959(const char *, size_t,", "static int find_nl_seq(", false);
+    out += &region(
+        &ftp,
+        &ftp_c,
+        "static int try_rfc959(const char *, size_t,",
+        "static int find_nl_seq(",
+        false,
+    );
 
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").unwrap());
     fs::write(out_dir.join("extracted.c"), out).unwrap();

@@ -24,7 +24,13 @@ extern "C" {
         sender: *const u8,
         r: *mut RawResult,
     );
-    fn ftp_c_in6_pton(src: *const u8, len: usize, dst: *mut u8, delim: c_int, endoff: *mut usize) -> c_int;
+    fn ftp_c_in6_pton(
+        src: *const u8,
+        len: usize,
+        dst: *mut u8,
+        delim: c_int,
+        endoff: *mut usize,
+    ) -> c_int;
 }
 
 /// What the kernel's `find_pattern` loop decided.
@@ -61,7 +67,14 @@ pub fn parse(data: &[u8], dir: u8, l3num: u16, sender: [u8; 16]) -> Found {
     // SAFETY: `data` is valid for `data.len()` bytes, `sender` for 16, `r` is a valid
     // out-pointer; the C code reads within those bounds (it is the kernel's, bounds by dlen).
     unsafe {
-        ftp_c_parse(data.as_ptr(), data.len(), c_int::from(dir), c_int::from(l3num), sender.as_ptr(), &mut r)
+        ftp_c_parse(
+            data.as_ptr(),
+            data.len(),
+            c_int::from(dir),
+            c_int::from(l3num),
+            sender.as_ptr(),
+            &mut r,
+        )
     };
     match r.found {
         0 => Found::None,
@@ -83,6 +96,14 @@ pub fn in6_pton(src: &[u8], delim: u8) -> Option<([u8; 16], usize)> {
     let mut dst = [0u8; 16];
     let mut end = 0usize;
     // SAFETY: `src` is valid for `src.len()` bytes, `dst` for 16, `end` is a valid pointer.
-    let ret = unsafe { ftp_c_in6_pton(src.as_ptr(), src.len(), dst.as_mut_ptr(), c_int::from(delim), &mut end) };
+    let ret = unsafe {
+        ftp_c_in6_pton(
+            src.as_ptr(),
+            src.len(),
+            dst.as_mut_ptr(),
+            c_int::from(delim),
+            &mut end,
+        )
+    };
     (ret > 0).then_some((dst, end))
 }

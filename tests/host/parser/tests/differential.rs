@@ -14,14 +14,27 @@ const SENDER: [u8; 16] = [0xc0, 0xa8, 0x01, 0x02, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 
 fn compare(data: &[u8], dir: Dir, family: Family) -> Result<(), String> {
     let (cdir, l3) = (
         (dir == Dir::Reply) as u8,
-        if family == Family::Ipv4 { PF_INET } else { PF_INET6 },
+        if family == Family::Ipv4 {
+            PF_INET
+        } else {
+            PF_INET6
+        },
     );
     let c = c_oracle::parse(data, cdir, l3, SENDER);
     let rust = parse(data, dir, family);
     let same = match (rust, c) {
         (Outcome::NoMatch, Found::None) => true,
         (Outcome::Partial(k), Found::Partial(ck)) => k as u8 == ck,
-        (Outcome::Match(m), Found::Match { kind, off, len, addr, port }) => {
+        (
+            Outcome::Match(m),
+            Found::Match {
+                kind,
+                off,
+                len,
+                addr,
+                port,
+            },
+        ) => {
             m.kind as u8 == kind
                 && m.offset == off
                 && m.len == len
@@ -33,7 +46,12 @@ fn compare(data: &[u8], dir: Dir, family: Family) -> Result<(), String> {
     if same {
         Ok(())
     } else {
-        Err(format!("{:?} {:?} {:?}: rust {rust:?}, C {c:?}", String::from_utf8_lossy(data), dir, family))
+        Err(format!(
+            "{:?} {:?} {:?}: rust {rust:?}, C {c:?}",
+            String::from_utf8_lossy(data),
+            dir,
+            family
+        ))
     }
 }
 
@@ -49,8 +67,16 @@ fn vectors_agree_with_c() {
             }
         }
     }
-    println!("differential: {} vectors, {cases} inputs with truncations", VECTORS.len());
-    assert!(diffs.is_empty(), "{} disagreements:\n{}", diffs.len(), diffs.join("\n"));
+    println!(
+        "differential: {} vectors, {cases} inputs with truncations",
+        VECTORS.len()
+    );
+    assert!(
+        diffs.is_empty(),
+        "{} disagreements:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
 }
 
 /// xorshift64*: a fixed, seedable stream so a failure reproduces.
@@ -74,7 +100,11 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
     let mut v = seed.to_vec();
     for _ in 0..1 + rng.below(4) {
         let pos = rng.below(v.len() + 1);
-        let byte = if rng.below(4) == 0 { rng.next() as u8 } else { ALPHABET[rng.below(ALPHABET.len())] };
+        let byte = if rng.below(4) == 0 {
+            rng.next() as u8
+        } else {
+            ALPHABET[rng.below(ALPHABET.len())]
+        };
         match rng.below(4) {
             0 if pos < v.len() => v[pos] = byte,
             1 => v.insert(pos, byte),
@@ -94,14 +124,33 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
 
 #[test]
 fn mutated_corpus_agrees_with_c() {
-    let iterations: usize = std::env::var("DIFF_ITERATIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(300_000);
+    let iterations: usize = std::env::var("DIFF_ITERATIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300_000);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut diffs = Vec::new();
     for i in 0..iterations {
         let v = &VECTORS[rng.below(VECTORS.len())];
         let data = mutate(&mut rng, v.input);
-        let dir = if rng.below(8) == 0 { if v.dir == Dir::Original { Dir::Reply } else { Dir::Original } } else { v.dir };
-        let family = if rng.below(8) == 0 { if v.family == Family::Ipv4 { Family::Ipv6 } else { Family::Ipv4 } } else { v.family };
+        let dir = if rng.below(8) == 0 {
+            if v.dir == Dir::Original {
+                Dir::Reply
+            } else {
+                Dir::Original
+            }
+        } else {
+            v.dir
+        };
+        let family = if rng.below(8) == 0 {
+            if v.family == Family::Ipv4 {
+                Family::Ipv6
+            } else {
+                Family::Ipv4
+            }
+        } else {
+            v.family
+        };
         if let Err(d) = compare(&data, dir, family) {
             diffs.push(format!("#{i}: {d}"));
             if diffs.len() >= 20 {
@@ -117,8 +166,17 @@ fn mutated_corpus_agrees_with_c() {
 fn in6_pton_agrees_with_c() {
     let mut rng = Rng(0x1234_5678_9abc_def1);
     let seeds: &[&[u8]] = &[
-        b"::1|", b"2001:db8::1|", b"::ffff:10.0.0.1|", b"1:2:3:4:5:6:7:8|", b"1:2:3:4:5:6:1.2.3.4|",
-        b"fe80::|", b"::|", b"00001::1|", b"1::2::3|", b"::1.2.3.4|", b"a:b:c:d:e:f:0:1|",
+        b"::1|",
+        b"2001:db8::1|",
+        b"::ffff:10.0.0.1|",
+        b"1:2:3:4:5:6:7:8|",
+        b"1:2:3:4:5:6:1.2.3.4|",
+        b"fe80::|",
+        b"::|",
+        b"00001::1|",
+        b"1::2::3|",
+        b"::1.2.3.4|",
+        b"a:b:c:d:e:f:0:1|",
     ];
     let mut checked = 0;
     for _ in 0..200_000 {
@@ -126,7 +184,13 @@ fn in6_pton_agrees_with_c() {
         let data = mutate(&mut rng, seed);
         let delim = [b'|', b'!', b':', b'.', b'1'][rng.below(5)];
         let (r, c) = (in6_pton(&data, delim), c_oracle::in6_pton(&data, delim));
-        assert_eq!(r, c, "in6_pton({:?}, {:?})", String::from_utf8_lossy(&data), delim as char);
+        assert_eq!(
+            r,
+            c,
+            "in6_pton({:?}, {:?})",
+            String::from_utf8_lossy(&data),
+            delim as char
+        );
         checked += 1;
     }
     println!("differential: {checked} in6_pton inputs");
@@ -136,9 +200,21 @@ fn in6_pton_agrees_with_c() {
 fn formats_match_nf_nat_ftp() {
     // nf_nat_ftp's snprintf formats, as C would print them.
     let mut buf = [0u8; parser::MAX_FORMATTED];
-    let n = parser::format(parser::Kind::Port, parser::Addr::V4([10, 0, 0, 1]), 1025, &mut buf).unwrap();
+    let n = parser::format(
+        parser::Kind::Port,
+        parser::Addr::V4([10, 0, 0, 1]),
+        1025,
+        &mut buf,
+    )
+    .unwrap();
     assert_eq!(&buf[..n], b"10,0,0,1,4,1");
-    let n = parser::format(parser::Kind::Eprt, parser::Addr::V4([10, 0, 0, 1]), 6275, &mut buf).unwrap();
+    let n = parser::format(
+        parser::Kind::Eprt,
+        parser::Addr::V4([10, 0, 0, 1]),
+        6275,
+        &mut buf,
+    )
+    .unwrap();
     assert_eq!(&buf[..n], b"|1|10.0.0.1|6275|");
     let a6 = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
     let n = parser::format(parser::Kind::Eprt, parser::Addr::V6(a6), 21, &mut buf).unwrap();

@@ -31,7 +31,10 @@ fn text_without_commands() {
 fn pasv_without_digits_is_partial() {
     let mut p = b"227 ".to_vec();
     p.resize(KIB64, b' ');
-    assert_eq!(parse(&p, Dir::Reply, Family::Ipv4), Outcome::Partial(Kind::Pasv));
+    assert_eq!(
+        parse(&p, Dir::Reply, Family::Ipv4),
+        Outcome::Partial(Kind::Pasv)
+    );
 }
 
 #[test]
@@ -39,7 +42,9 @@ fn pasv_numbers_at_the_end() {
     let mut p = b"227 ".to_vec();
     p.resize(KIB64 - 20, b'x');
     p.extend_from_slice(b"(10,0,0,1,4,1)\r\n");
-    let Outcome::Match(m) = parse(&p, Dir::Reply, Family::Ipv4) else { panic!() };
+    let Outcome::Match(m) = parse(&p, Dir::Reply, Family::Ipv4) else {
+        panic!()
+    };
     assert_eq!((m.port, m.offset, m.len), (1025, p.len() - 15, 12));
 }
 
@@ -47,7 +52,10 @@ fn pasv_numbers_at_the_end() {
 fn epsv_skip_runs_to_the_end() {
     let mut p = b"229 ".to_vec();
     p.resize(KIB64, b'.');
-    assert_eq!(parse(&p, Dir::Reply, Family::Ipv4), Outcome::Partial(Kind::Epsv));
+    assert_eq!(
+        parse(&p, Dir::Reply, Family::Ipv4),
+        Outcome::Partial(Kind::Epsv)
+    );
 }
 
 #[test]
@@ -58,6 +66,10 @@ fn eprt_v6_leading_zeros_up_to_the_length_limit() {
         p.resize(p.len() + zeros, b'0');
         p.extend_from_slice(b"1::2|21|\r\n");
         let got = parse(&p, Dir::Original, Family::Ipv6);
-        assert_eq!(matches!(got, Outcome::Match(_)), matches, "{zeros} zeros: {got:?}");
+        assert_eq!(
+            matches!(got, Outcome::Match(_)),
+            matches,
+            "{zeros} zeros: {got:?}"
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! Properties: format-then-parse round-trips in all four forms; no input makes parse panic.
 
-use ftp_parser_host::parser::{format, in6_pton, parse, Addr, Dir, Family, Kind, Outcome, MAX_FORMATTED};
+use ftp_parser_host::parser::{
+    format, in6_pton, parse, Addr, Dir, Family, Kind, Outcome, MAX_FORMATTED,
+};
 use proptest::prelude::*;
 
 /// The command or reply line around a formatted span, and where the span starts.
@@ -9,7 +11,11 @@ fn line(kind: Kind, span: &[u8]) -> (Vec<u8>, Dir, usize) {
         Kind::Port => (b"PORT ", b"\r\n", Dir::Original),
         Kind::Eprt => (b"EPRT ", b"\r\n", Dir::Original),
         Kind::Pasv => (b"227 Entering Passive Mode (", b").\r\n", Dir::Reply),
-        Kind::Epsv => (b"229 Entering Extended Passive Mode (", b")\r\n", Dir::Reply),
+        Kind::Epsv => (
+            b"229 Entering Extended Passive Mode (",
+            b")\r\n",
+            Dir::Reply,
+        ),
     };
     ([head, span, tail].concat(), dir, head.len())
 }
@@ -26,7 +32,12 @@ fn round_trip(kind: Kind, addr: Addr, port: u16, family: Family) -> Result<(), T
             let want = if kind == Kind::Epsv { None } else { Some(addr) };
             prop_assert_eq!(m.addr, want);
         }
-        other => prop_assert!(false, "{:?} for {:?}", other, String::from_utf8_lossy(&payload)),
+        other => prop_assert!(
+            false,
+            "{:?} for {:?}",
+            other,
+            String::from_utf8_lossy(&payload)
+        ),
     }
     Ok(())
 }
@@ -101,5 +112,8 @@ fn format_refuses_what_does_not_fit() {
     let mut buf = [0u8; MAX_FORMATTED];
     let n = format(Kind::Eprt, Addr::V6([0xff; 16]), 65535, &mut buf).unwrap();
     assert_eq!(n, MAX_FORMATTED);
-    assert_eq!(&buf[..n], b"|2|ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff|65535|".as_slice());
+    assert_eq!(
+        &buf[..n],
+        b"|2|ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff|65535|".as_slice()
+    );
 }

@@ -10,7 +10,13 @@ fn every_vector() {
             failures.push(format!("{}: {why}", v.name));
         }
     }
-    assert!(failures.is_empty(), "{} of {} vectors fail:\n{}", failures.len(), VECTORS.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} vectors fail:\n{}",
+        failures.len(),
+        VECTORS.len(),
+        failures.join("\n")
+    );
     assert!(VECTORS.len() >= 150, "only {} vectors", VECTORS.len());
 }
 
@@ -26,6 +32,10 @@ fn every_truncation_is_partial() {
 #[test]
 fn names_are_unique() {
     for (i, a) in VECTORS.iter().enumerate() {
-        assert!(VECTORS[i + 1..].iter().all(|b| b.name != a.name), "duplicate name {}", a.name);
+        assert!(
+            VECTORS[i + 1..].iter().all(|b| b.name != a.name),
+            "duplicate name {}",
+            a.name
+        );
     }
 }
