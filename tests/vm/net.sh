@@ -22,11 +22,13 @@ topo_down() {
 topo_up() {
 	topo_down
 	for ns in ftp-cl ftp-rt ftp-sv; do
-		ip netns add $ns || return 1
+		ip netns add $ns || { echo "topo_up: ip netns add $ns" >&2 && return 1; }
 		ip -n $ns link set lo up
 	done
-	ip link add cl0 netns ftp-cl type veth peer name rt0 netns ftp-rt || return 1
-	ip link add sv0 netns ftp-sv type veth peer name rt1 netns ftp-rt || return 1
+	ip link add cl0 netns ftp-cl type veth peer name rt0 netns ftp-rt ||
+		{ echo "topo_up: veth cl0/rt0" >&2 && return 1; }
+	ip link add sv0 netns ftp-sv type veth peer name rt1 netns ftp-rt ||
+		{ echo "topo_up: veth sv0/rt1" >&2 && return 1; }
 	ip -n ftp-cl addr add 10.0.1.2/24 dev cl0
 	ip -n ftp-cl addr add fd00:1::2/64 dev cl0 nodad
 	ip -n ftp-rt addr add 10.0.1.1/24 dev rt0
@@ -47,7 +49,15 @@ topo_up() {
 	# Log helper drops (nf_ct_helper_log) to the kernel log, from this namespace too.
 	sysctl -qw net.netfilter.nf_log_all_netns=1
 	$RT sysctl -qw net.netfilter.nf_log.2=nf_log_ipv4 net.netfilter.nf_log.10=nf_log_ipv6
-	$CL ping -q -c1 -W2 10.0.2.2 >/dev/null && $CL ping -q -c1 -W2 fd00:2::2 >/dev/null
+	# The first packets wait for neighbour resolution: give each path a few tries.
+	local dst i
+	for dst in 10.0.2.2 fd00:2::2; do
+		for i in 1 2 3 4 5; do
+			$CL ping -q -c1 -W2 $dst >/dev/null && break
+			[ $i = 5 ] && echo "topo_up: no route from the client to $dst" >&2 && return 1
+		done
+	done
+	return 0
 }
 
 # The router's firewall: forward only established/related, new connections to the FTP
