@@ -42,7 +42,9 @@ transfer() { # TITLE CURL-OPTIONS...
 transfer "passive (EPSV)"
 transfer "active (EPRT)" -P -
 
-say "crafted PORT command, expectation still pending (conntrack -L expect on the router)"
+pkill -x vsftpd
+sleep 0.3
+say "a scripted client sends PORT; the expectation, still pending (conntrack -L expect on the router)"
 OUT=/tmp/demo-srv $SV python3 tests/vm/ftpctl.py server 21 'c:USER a\r\n' 's:331 ok\r\n' \
 	'c:PORT 10,0,1,2,39,16\r\n' 's:200 ok\r\n' &
 sleep 0.5
@@ -51,6 +53,7 @@ OUT=/tmp/demo-cli WHILE_OPEN="ip netns exec ftp-rt conntrack -L expect" $CL pyth
 wait
 
 say "without the helper the same passive transfer is blocked"
+ftpd_start 21 || fail "vsftpd"
 fw_up none
 ftp_get ftp://10.0.2.2 && echo "transfer passed (unexpected)" || echo "transfer blocked: $(cat /tmp/ftp-curl.err)"
 fw_down
