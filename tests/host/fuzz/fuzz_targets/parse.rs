@@ -3,11 +3,12 @@
 //! only, bits 3-7 pick its delimiter), then the payload.
 #![no_main]
 
-use c_oracle::{Found, PF_INET, PF_INET6};
-use ftp_parser_host::parser::{in6_pton, parse, Dir, Family, Outcome};
+use ftp_parser_host::parser::{in6_pton, Dir, Family};
 use libfuzzer_sys::fuzz_target;
 
-const SENDER: [u8; 16] = [0xc0, 0xa8, 0x01, 0x02, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9];
+#[path = "../../compare.rs"]
+mod compare;
+
 const DELIMS: &[u8] = b"|!:.1~ (";
 
 fuzz_target!(|input: &[u8]| {
@@ -29,32 +30,7 @@ fuzz_target!(|input: &[u8]| {
     } else {
         Family::Ipv4
     };
-    let rust = parse(data, dir, family);
-    let l3 = if family == Family::Ipv6 {
-        PF_INET6
-    } else {
-        PF_INET
-    };
-    let c = c_oracle::parse(data, (flags & 1) as u8, l3, SENDER);
-    let same = match (rust, c) {
-        (Outcome::NoMatch, Found::None) => true,
-        (Outcome::Partial(k), Found::Partial(ck)) => k as u8 == ck,
-        (
-            Outcome::Match(m),
-            Found::Match {
-                kind,
-                off,
-                len,
-                addr,
-                port,
-            },
-        ) => {
-            m.kind as u8 == kind
-                && (m.offset, m.len, m.port) == (off, len, port)
-                && m.addr.map_or(SENDER, |a| a.over(SENDER)) == addr
-                && m.offset + m.len <= data.len()
-        }
-        _ => false,
-    };
-    assert!(same, "rust {rust:?} != C {c:?}");
+    if let Err(diff) = compare::compare(data, dir, family) {
+        panic!("{diff}");
+    }
 });

@@ -2,58 +2,12 @@
 //! the downloaded kernel source): every vector, every truncation of every vector, and a
 //! corpus of mutated inputs. Any disagreement fails, with the input printed.
 
-use c_oracle::{Found, PF_INET, PF_INET6};
-use ftp_parser_host::parser::{self, in6_pton, parse, Dir, Family, Outcome};
+use ftp_parser_host::parser::{self, in6_pton, Dir, Family};
 use ftp_parser_host::vectors::VECTORS;
 
-/// A sender address with no zero byte, so an IPv4 announcement (4 bytes written over it)
-/// can be told apart from the sender's own address in the comparison.
-const SENDER: [u8; 16] = [0xc0, 0xa8, 0x01, 0x02, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9];
-
-/// Compares Rust and C on one input; `Err` describes the difference.
-fn compare(data: &[u8], dir: Dir, family: Family) -> Result<(), String> {
-    let (cdir, l3) = (
-        (dir == Dir::Reply) as u8,
-        if family == Family::Ipv4 {
-            PF_INET
-        } else {
-            PF_INET6
-        },
-    );
-    let c = c_oracle::parse(data, cdir, l3, SENDER);
-    let rust = parse(data, dir, family);
-    let same = match (rust, c) {
-        (Outcome::NoMatch, Found::None) => true,
-        (Outcome::Partial(k), Found::Partial(ck)) => k as u8 == ck,
-        (
-            Outcome::Match(m),
-            Found::Match {
-                kind,
-                off,
-                len,
-                addr,
-                port,
-            },
-        ) => {
-            m.kind as u8 == kind
-                && m.offset == off
-                && m.len == len
-                && m.port == port
-                && m.addr.map_or(SENDER, |a| a.over(SENDER)) == addr
-        }
-        _ => false,
-    };
-    if same {
-        Ok(())
-    } else {
-        Err(format!(
-            "{:?} {:?} {:?}: rust {rust:?}, C {c:?}",
-            String::from_utf8_lossy(data),
-            dir,
-            family
-        ))
-    }
-}
+#[path = "../../compare.rs"]
+mod compare;
+use compare::compare;
 
 #[test]
 fn vectors_agree_with_c() {
