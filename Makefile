@@ -6,6 +6,7 @@
 #                     go to MO (default build/), nf_conntrack_ftp_rs.ko links to the module
 #   make CLIPPY=1     the same, linted with clippy
 #   make check        set-up, kernel, module, host tests, VM tests (KUnit + shell tests)
+#   make check-debug  the VM tests on the debug kernel (KASAN, lockdep, kmemleak)
 #   make demo         boot the kernel, load the module, show it at work
 #   make install      modules_install into KDIR's kernel
 #   make clean
@@ -30,7 +31,7 @@ MO ?= $(REPO)/build
 KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) MO=$(MO) LLVM=$(LLVM) RUSTC=$(RUSTC) BINDGEN=$(BINDGEN) \
 	$(if $(CLIPPY),CLIPPY=1)
 
-.PHONY: all modules clean install check demo setup kernel host-test vm-test
+.PHONY: all modules clean install check check-debug demo setup kernel
 
 all: modules
 	@ln -sf $(MO)/nf_conntrack_ftp_rs.ko nf_conntrack_ftp_rs.ko
@@ -55,6 +56,11 @@ kernel: setup
 
 check: kernel
 	scripts/check
+
+# The VM tests on the debug kernel (KASAN, lockdep, kmemleak): slow, not part of `check`.
+check-debug: setup
+	scripts/kernel --debug
+	scripts/vm-run --debug -- tests/vm/run-all
 
 demo: kernel
 	scripts/demo

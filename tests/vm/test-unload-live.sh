@@ -20,8 +20,12 @@ unload_live() {
 	OUT=/tmp/srv $SV python3 tests/vm/ftpctl.py server 21 "${STEPS[@]}" &
 	sleep 0.5
 	OUT=/tmp/cli $CL python3 tests/vm/ftpctl.py client 10.0.2.2 21 "${STEPS[@]}" &
-	local cli=$!
-	sleep 2
+	local cli=$! i
+	# Until the PORT command went through (slow kernels take their time).
+	for i in $(seq 100); do
+		$RT conntrack -L expect 2>/dev/null | grep -q proto= && break
+		sleep 0.1
+	done
 	echo "before: $($RT conntrack -L expect 2>/dev/null | grep -c proto=) expectations"
 	echo "before: $($RT conntrack -L 2>/dev/null | grep -c 'helper=ftp') connections with helper=ftp"
 	fw_down
