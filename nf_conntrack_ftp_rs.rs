@@ -99,13 +99,13 @@ fn validate_ports(given: &[u16]) -> Result<Ports, PortsError> {
 }
 
 /// What the helper does with one segment, and whether the segment may set a line start.
-struct Outcome {
+struct Decision {
     verdict: Verdict,
     /// `false` where the C helper skips the line-start update (`goto out`).
     track_line: bool,
 }
 
-impl Outcome {
+impl Decision {
     const fn new(verdict: Verdict, track_line: bool) -> Self {
         Self {
             verdict,
@@ -207,7 +207,7 @@ impl Ftp {
     }
 
     /// Looks at one segment at a line start (or picked up) and acts on what it announces.
-    fn inspect(skb: &Skb, ct: &Conn, dir: Direction, payload: &[u8]) -> Outcome {
+    fn inspect(skb: &Skb, ct: &Conn, dir: Direction, payload: &[u8]) -> Decision {
         let family = if ct.l3num() == NFPROTO_IPV6 {
             Family::Ipv6
         } else {
@@ -218,18 +218,18 @@ impl Ftp {
             Direction::Reply => parser::Dir::Reply,
         };
         let found = match parser::parse(payload, parser_dir, family) {
-            parser::Outcome::NoMatch => return Outcome::new(Verdict::Accept, true),
+            parser::Outcome::NoMatch => return Decision::new(Verdict::Accept, true),
             parser::Outcome::Partial(kind) => {
                 // Not usually done by connection tracking, but needed to track accurately.
                 helper_log(skb, ct, Self::partial_message(kind));
-                return Outcome::new(Verdict::Drop, false);
+                return Decision::new(Verdict::Drop, false);
             }
             parser::Outcome::Match(found) => found,
         };
 
         let Some(mut exp) = Expectation::alloc(ct) else {
             helper_log(skb, ct, c"cannot alloc expectation");
-            return Outcome::new(Verdict::Drop, false);
+            return Decision::new(Verdict::Drop, false);
         };
         // The data connection comes the other way: expect it from the other direction's
         // source, to this direction's announced address (normally the sender's).
@@ -240,7 +240,7 @@ impl Ftp {
             // A third-party address (e.g. a server behind partial NAT, or an attempt to open
             // a hole elsewhere): followed only with `loose`.
             if !loose.get() {
-                return Outcome::new(Verdict::Accept, true);
+                return Decision::new(Verdict::Accept, true);
             }
             daddr = announced;
         }
@@ -253,14 +253,15 @@ impl Ftp {
             found.port,
         );
 
-        // The NAT half plugs in here: for a NATed conntrack (`IPS_NAT_MASK` in its status) it rewrites the
-        // span `found.offset..found.offset + found.len` and registers the expectation itself.
-        // Until it exists this helper does what the C one does without nf_nat_ftp loaded.
+        // The NAT half plugs in here: for a NATed conntrack (`IPS_NAT_MASK` in its status) it
+        // rewrites the span `found.offset..found.offset + found.len` and registers the
+        // expectation itself. Until it exists, this helper does what the C one does without
+        // nf_nat_ftp loaded.
         if exp.register().is_err() {
             helper_log(skb, ct, c"cannot add expectation");
-            return Outcome::new(Verdict::Drop, true);
+            return Decision::new(Verdict::Drop, true);
         }
-        Outcome::new(Verdict::Accept, true)
+        Decision::new(Verdict::Accept, true)
     }
 }
 
@@ -297,15 +298,15 @@ impl Helper for Ftp {
             return Verdict::Drop;
         };
 
-        let outcome = if state.starts_line(dir, th.seq) || state.take_pickup(dir) {
+        let decision = if state.starts_line(dir, th.seq) || state.take_pickup(dir) {
             Self::inspect(skb, ct, dir, payload)
         } else {
-            Outcome::new(Verdict::Accept, true)
+            Decision::new(Verdict::Accept, true)
         };
-        if outcome.track_line && ends_in_nl {
+        if decision.track_line && ends_in_nl {
             state.remember_line_start(dir, th.seq.wrapping_add(datalen));
         }
-        outcome.verdict
+        decision.verdict
     }
 
     fn from_nlattr(ct: &Conn) -> Result {
