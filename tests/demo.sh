@@ -25,17 +25,13 @@ transfer() { # TITLE CURL-OPTIONS...
 	local title=$1
 	shift
 	say "$title: curl $* ftp://10.0.2.2/file.bin"
-	$RT conntrack -E expect >/tmp/demo-events 2>&1 &
-	local ev=$!
-	sleep 0.3
+	expect_events_start /tmp/demo-events
 	if ftp_get ftp://10.0.2.2 "$@"; then
 		echo "transfer: $FTP_FILE_SIZE bytes, content identical"
 	else
 		echo "transfer FAILED: $(cat /tmp/ftp-curl.err)"
 	fi
-	sleep 0.3
-	kill $ev
-	wait $ev 2>/dev/null
+	expect_events_stop
 	echo "expectation the helper created (conntrack -E expect on the router):"
 	grep NEW /tmp/demo-events | sed 's/^/  /'
 }

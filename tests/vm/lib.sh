@@ -29,6 +29,11 @@ dmesg_since_mark() {
 	dmesg | tail -n +"$((DMESG_LINES + 1))"
 }
 
+# The helper's drop lines (nf_ct_helper_log) since the mark, without the packet fields.
+helper_drops_since_mark() {
+	dmesg_since_mark | grep -o 'helper ftp[-0-9]* dropping packet: [^I]*' | sed 's/ *$//' | sort -u
+}
+
 loaded() {
 	grep -q "^$1 " /proc/modules
 }

@@ -140,6 +140,20 @@ ftp_get() {
 	cmp -s $out $FTP_ROOT/file.bin
 }
 
+# Records the router's expectation events (conntrack -E expect) into $1 until
+# expect_events_stop; the short sleeps let the listener start and the last event arrive.
+expect_events_start() {
+	$RT conntrack -E expect >"$1" 2>/dev/null &
+	EXPECT_EVENTS_PID=$!
+	sleep 0.2
+}
+expect_events_stop() {
+	sleep 0.2
+	kill "$EXPECT_EVENTS_PID" 2>/dev/null
+	wait "$EXPECT_EVENTS_PID" 2>/dev/null
+	true
+}
+
 # Loads the helper under test: rust or c, with module parameters.
 helper_load() {
 	local impl=$1

@@ -28,7 +28,7 @@ clash() {
 	OUT=/tmp/clash-cli2 $CL $CTL client 10.0.2.2 2121 "${SECOND[@]}"
 	echo "expectations: $($RT conntrack -L expect 2>/dev/null | grep -c proto=)"
 	grep -q 'PORT' /tmp/clash-srv2 && echo "second PORT: delivered" || echo "second PORT: dropped"
-	echo "log: $(dmesg_since_mark | grep -o 'helper ftp[-0-9]* dropping packet: [^I]*' | sort -u | sed 's/ *$//')"
+	echo "log: $(helper_drops_since_mark)"
 	touch /tmp/clash.done
 	wait
 	helper_unload

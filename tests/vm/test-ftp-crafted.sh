@@ -67,7 +67,7 @@ scenario() {
 	got_srv=$(cat -v /tmp/ctl-srv)
 	got_cli=$(cat -v /tmp/ctl-cli)
 	exps=$(cat /tmp/ctl-exp)
-	logs=$(dmesg_since_mark | grep -o 'helper ftp[-0-9]* dropping packet: [^I]*' | sed 's/ *$//' | sort -u)
+	logs=$(helper_drops_since_mark)
 	got=$got_srv
 	[ "$probe_side" = s ] && got=$got_cli
 	local ok=yes

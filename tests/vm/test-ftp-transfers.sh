@@ -39,14 +39,10 @@ for impl in c rust; do
 	for c in "${CASES[@]}"; do
 		IFS='|' read -r name url opts <<<"$c"
 		events=/tmp/expect-events
-		$RT conntrack -E expect >$events 2>/dev/null &
-		ev=$!
-		sleep 0.2
+		expect_events_start $events
 		# shellcheck disable=SC2086
 		if ftp_get "$url" $opts; then r=ok; else r="FAIL($(head -c 60 /tmp/ftp-curl.err | tr '\n' ' '))"; fi
-		sleep 0.2
-		kill $ev 2>/dev/null
-		wait $ev 2>/dev/null
+		expect_events_stop
 		# The expectation as conntrack reported it, without the timeout and the port numbers
 		# that vary from run to run.
 		exp=$(grep -m1 NEW $events | sed -E 's/^ *\[NEW\] *[0-9]+ //; s/(sport|dport)=[0-9]+/\1=N/g; s/ +/ /g')
