@@ -11,8 +11,10 @@ use kernel::prelude::*;
 use kernel::static_lock_class;
 use kernel::str::CStr;
 use nf::conn::{Conn, CtInfo, Direction, InetAddr, NFPROTO_IPV4, NFPROTO_IPV6};
-use nf::expect::Expectation;
-use nf::helper::{ExpectPolicy, Helper, HelperPort, Registration, Verdict};
+use nf::expect::{Expectation, Expected};
+use nf::helper::{
+    BindHelper, ExpectPolicy, Helper, HelperPort, ModuleHelper, Registration, Verdict,
+};
 use nf::lock::StaticBhLock;
 use nf::log::helper_log;
 use nf::skb::Skb;
@@ -227,10 +229,6 @@ impl Ftp {
             parser::Outcome::Match(found) => found,
         };
 
-        let Some(mut exp) = Expectation::alloc(ct) else {
-            helper_log(skb, ct, c"cannot alloc expectation");
-            return Decision::new(Verdict::Drop, false);
-        };
         // The data connection comes the other way: expect it from the other direction's
         // source, to this direction's announced address (normally the sender's).
         let sender = ct.src(dir);
@@ -244,14 +242,18 @@ impl Ftp {
             }
             daddr = announced;
         }
-        exp.init(
-            ct.l3num(),
-            Some(&ct.src(dir.other())),
-            &daddr,
-            IPPROTO_TCP,
-            None,
-            found.port,
-        );
+        let expected = Expected {
+            family: ct.l3num(),
+            src: Some(ct.src(dir.other())),
+            dst: daddr,
+            proto: IPPROTO_TCP,
+            src_port: None,
+            dst_port: found.port,
+        };
+        let Some(exp) = Expectation::new(ct, &expected) else {
+            helper_log(skb, ct, c"cannot alloc expectation");
+            return Decision::new(Verdict::Drop, false);
+        };
 
         // The NAT half plugs in here: for a NATed conntrack (`IPS_NAT_MASK` in its status) it
         // rewrites the span `found.offset..found.offset + found.len` and registers the
@@ -266,10 +268,9 @@ impl Ftp {
 }
 
 impl Helper for Ftp {
-    fn help(skb: &Skb, protoff: u32, ct: &Conn, info: CtInfo) -> Verdict {
-        let Some(state) = ct.help_data::<FtpState>() else {
-            return Verdict::Drop;
-        };
+    type Data = FtpState;
+
+    fn help(skb: &Skb, protoff: u32, ct: &Conn, state: &FtpState, info: CtInfo) -> Verdict {
         // Until there has been traffic both ways, don't look in packets.
         if !info.is_established() {
             return Verdict::Accept;
@@ -309,10 +310,9 @@ impl Helper for Ftp {
         decision.verdict
     }
 
-    fn from_nlattr(ct: &Conn) -> Result {
+    fn from_nlattr(_ct: &Conn, state: &FtpState) -> Result {
         // An injected conntrack: pick up sequence tracking, or the first command after a
         // failover is missed.
-        let state = ct.help_data::<FtpState>().ok_or(ENOENT)?;
         for flags in &state.flags {
             flags.fetch_or(SEQ_PICKUP, Relaxed);
         }
@@ -320,8 +320,13 @@ impl Helper for Ftp {
     }
 }
 
+/// The kernel calls [`Ftp`]'s callbacks for this module's helpers.
+impl BindHelper for ModuleHelper {
+    type Helper = Ftp;
+}
+
 struct FtpHelperModule {
-    _helpers: Registration<Ftp>,
+    _helpers: Registration,
 }
 
 impl kernel::Module for FtpHelperModule {

@@ -110,12 +110,18 @@ impl Conn {
     }
 
     /// The helper's data in the conntrack's help extension (`nfct_help_data`): 32 bytes,
-    /// 8-aligned, zeroed when the extension is added. `None` without the extension (for
-    /// instance after the helper was removed while the connection lived on).
+    /// 8-aligned, zeroed when the extension is added. `None` without the extension.
     ///
-    /// `D` is any type valid for every bit pattern (`FromBytes`); the data is shared by all
-    /// CPUs that handle the connection, so mutable parts are atomics.
-    pub(crate) fn help_data<D: FromBytes + Sync>(&self) -> Option<&D> {
+    /// The reference lives no longer than `&self`, i.e. the callback that was handed the
+    /// conntrack: the extension area moves when another extension is added, which happens
+    /// only while the conntrack is unconfirmed and never during a helper callback.
+    ///
+    /// # Safety
+    ///
+    /// The help extension must belong to the helper whose data type is `D` (the helper the
+    /// calling callback serves): every access to these bytes, on every CPU, is then through
+    /// `&D`, so a `D` made of atomics is never read as plain bytes while another CPU writes.
+    pub(crate) unsafe fn help_data<D: FromBytes + Sync>(&self) -> Option<&D> {
         const {
             assert!(
                 core::mem::size_of::<D>() <= 32,
@@ -128,9 +134,10 @@ impl Conn {
         }
         // SAFETY: `self` is a valid conntrack.
         let p = unsafe { bindings::nfct_help_data(self.as_ptr()) };
-        // SAFETY: a non-null result points to the 32-byte, 8-aligned `data` of the conntrack's
-        // help extension, which lives as long as the conntrack; `D` fits (checked above) and
-        // accepts any bytes (`FromBytes`); it is only shared (`&D`, `D: Sync`).
+        // SAFETY: a non-null result points to the 32-byte, 8-aligned `data` of the
+        // conntrack's help extension, which stays in place while `self` is borrowed (see
+        // above); `D` fits (checked above) and accepts any bytes (`FromBytes`); all accesses
+        // are through a shared `&D` of this one type (the caller's guarantee), `D: Sync`.
         (!p.is_null()).then(|| unsafe { &*p.cast::<D>() })
     }
 }

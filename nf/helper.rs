@@ -2,12 +2,16 @@
 
 //! Conntrack helper registration (`nf_ct_helper_init` + `nf_conntrack_helpers_register`)
 //! and the callbacks the conntrack core calls.
+//!
+//! The kernel calls the callbacks through the C entry points of `nf/trampolines.c` (their
+//! C types are what kCFI checks), which call the `extern "C"` functions at the end of this
+//! file. Those are not generic: they serve the one helper type the crate binds with
+//! [`BindHelper`].
 
 use super::bindings;
 use super::conn::{Conn, CtInfo};
 use super::skb::Skb;
 use core::ffi::{c_int, c_uint};
-use core::marker::PhantomData;
 use kernel::error::{from_result, to_result};
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -22,16 +26,38 @@ pub(crate) enum Verdict {
     Drop,
 }
 
-/// A conntrack helper's callbacks.
+/// A conntrack helper's callbacks and per-connection data.
 pub(crate) trait Helper {
+    /// The helper's state in each of its conntracks, kept in the help extension's `data`
+    /// (32 bytes, 8-aligned, zeroed when the extension is added). Every CPU handling the
+    /// connection shares it, so it is only ever seen as `&Data`: mutable parts are atomics
+    /// (`Sync`); any bytes are a valid value (`FromBytes`).
+    type Data: FromBytes + Sync;
+
     /// Called for every packet of a connection the helper is assigned to (`help`).
     /// `protoff` is the offset of the layer 4 header.
-    fn help(skb: &Skb, protoff: u32, ct: &Conn, info: CtInfo) -> Verdict;
+    fn help(skb: &Skb, protoff: u32, ct: &Conn, data: &Self::Data, info: CtInfo) -> Verdict;
 
     /// Called when a conntrack with this helper is created through ctnetlink
     /// (`from_nlattr`), e.g. by conntrackd on failover.
-    fn from_nlattr(ct: &Conn) -> Result;
+    fn from_nlattr(ct: &Conn, data: &Self::Data) -> Result;
 }
+
+/// Names the module's one [`Helper`]: the crate implements this once, for [`ModuleHelper`].
+///
+/// Each C entry point calls one Rust function, so there is room for one helper type per
+/// module; coherence allows a single `impl BindHelper for ModuleHelper`, so the help data
+/// of every conntrack this module's helpers serve is only ever seen as that type's `Data`.
+pub(crate) trait BindHelper {
+    /// The helper the callbacks dispatch to.
+    type Helper: Helper;
+}
+
+/// The type the crate implements [`BindHelper`] for.
+pub(crate) struct ModuleHelper;
+
+/// The bound helper.
+type Bound = <ModuleHelper as BindHelper>::Helper;
 
 /// What one registered helper matches.
 #[derive(Clone, Copy, Debug)]
@@ -54,26 +80,26 @@ pub(crate) struct ExpectPolicy {
 /// At most this many helpers per registration.
 pub(crate) const MAX_HELPERS: usize = 16;
 
-/// Registered helpers; unregistered on drop.
+/// Registered helpers of the bound [`Helper`]; unregistered on drop.
 ///
 /// # Invariants
 ///
 /// `ptrs[..count]` are the helpers `nf_conntrack_helpers_register` registered.
-pub(crate) struct Registration<T: Helper> {
+pub(crate) struct Registration {
     ptrs: [*mut bindings::nf_conntrack_helper; MAX_HELPERS],
     count: usize,
-    _helper: PhantomData<T>,
 }
 
 // SAFETY: the pointers are only handed back to `nf_conntrack_helpers_unregister`, which may
 // run on any CPU; nothing is read through them.
-unsafe impl<T: Helper> Send for Registration<T> {}
+unsafe impl Send for Registration {}
 // SAFETY: `&Registration` gives no access to the pointers.
-unsafe impl<T: Helper> Sync for Registration<T> {}
+unsafe impl Sync for Registration {}
 
-impl<T: Helper> Registration<T> {
-    /// Registers one helper per entry of `ports`, for layer 4 protocol `protonum`, named
-    /// `name` on `default_port` and `name-<port>` elsewhere (the kernel's naming).
+impl Registration {
+    /// Registers one helper of the bound [`Helper`] per entry of `ports`, for layer 4
+    /// protocol `protonum`, named `name` on `default_port` and `name-<port>` elsewhere (the
+    /// kernel's naming).
     pub(crate) fn register(
         module: &'static ThisModule,
         name: &CStr,
@@ -95,7 +121,8 @@ impl<T: Helper> Registration<T> {
         for p in ports {
             let mut h = pin_init::zeroed::<bindings::nf_conntrack_helper>();
             // SAFETY: `h` is writable; `name` is NUL-terminated; the policy is read during the
-            // call; the callbacks match the C prototypes; `module` is this module.
+            // call; the callbacks are C functions of exactly the prototypes of the fields;
+            // `module` is this module.
             unsafe {
                 bindings::nf_ct_helper_init(
                     &mut h,
@@ -107,8 +134,8 @@ impl<T: Helper> Registration<T> {
                     u32::from(p.port),
                     &c_policy,
                     0,
-                    Some(help_callback::<T>),
-                    Some(from_nlattr_callback::<T>),
+                    Some(bindings::nf_ftp_rs_help),
+                    Some(bindings::nf_ftp_rs_from_nlattr),
                     module.as_ptr().cast(),
                 )
             };
@@ -117,7 +144,6 @@ impl<T: Helper> Registration<T> {
         let mut reg = Self {
             ptrs: [core::ptr::null_mut(); MAX_HELPERS],
             count: 0,
-            _helper: PhantomData,
         };
         // SAFETY: `helpers` holds `ports.len()` initialized helpers, `reg.ptrs` has room for
         // as many pointers. On failure the function unregisters what it registered.
@@ -133,43 +159,64 @@ impl<T: Helper> Registration<T> {
     }
 }
 
-impl<T: Helper> Drop for Registration<T> {
+impl Drop for Registration {
     fn drop(&mut self) {
-        // SAFETY: by the type invariant these helpers are registered. Unregistering waits for
-        // running callbacks (RCU) and removes the helper from all conntracks and expectations.
+        // SAFETY: by the type invariant these helpers are registered. For each, 7.2 unlinks
+        // it, sets its `help` to NULL, waits for callbacks in flight (`synchronize_rcu`) and
+        // destroys its expectations; conntracks keep their help extension and a counted
+        // reference to the kernel's copy of the helper, whose `help` is NULL from then on, so
+        // none of this module's code is called for them after the return.
         unsafe {
             bindings::nf_conntrack_helpers_unregister(self.ptrs.as_mut_ptr(), self.count as c_uint)
         };
     }
 }
 
+/// The Rust end of `nf_ftp_rs_help` (nf/trampolines.c): the conntrack core's `help` call.
+///
 /// # Safety
 ///
-/// Called by the conntrack core with a valid skb and conntrack, alive for the call.
-unsafe extern "C" fn help_callback<T: Helper>(
+/// `skb` and `ct` are valid for the call, and `ct`'s helper is one of this module's (the
+/// core calls a helper's `help` only for the conntracks it is assigned to).
+#[no_mangle]
+unsafe extern "C" fn nf_ftp_rs_help_rust(
     skb: *mut bindings::sk_buff,
     protoff: c_uint,
     ct: *mut bindings::nf_conn,
-    ctinfo: bindings::ip_conntrack_info,
+    ctinfo: c_uint,
 ) -> c_int {
     // SAFETY: valid for the duration of the callback (see `# Safety`).
     let (skb, ct) = unsafe { (Skb::from_raw(skb), Conn::from_raw(ct)) };
-    match T::help(skb, protoff, ct, CtInfo(ctinfo)) {
+    // SAFETY: `ct` is served by this module's helper, whose data type is `Bound::Data`.
+    let verdict = match unsafe { ct.help_data::<<Bound as Helper>::Data>() } {
+        Some(data) => Bound::help(skb, protoff, ct, data, CtInfo(ctinfo)),
+        // No help data (a stale extension after a helper change): drop, as the C helpers do.
+        None => Verdict::Drop,
+    };
+    match verdict {
         Verdict::Accept => bindings::NF_ACCEPT as c_int,
         Verdict::Drop => bindings::NF_DROP as c_int,
     }
 }
 
+/// The Rust end of `nf_ftp_rs_from_nlattr` (nf/trampolines.c): ctnetlink created `ct` with
+/// this module's helper.
+///
 /// # Safety
 ///
-/// Called by ctnetlink with a valid conntrack, alive for the call.
-unsafe extern "C" fn from_nlattr_callback<T: Helper>(
+/// `ct` is valid for the call and its help extension is this module's helper's (ctnetlink
+/// adds the extension and calls `from_nlattr` of the helper it then assigns).
+#[no_mangle]
+unsafe extern "C" fn nf_ftp_rs_from_nlattr_rust(
     _attr: *mut bindings::nlattr,
     ct: *mut bindings::nf_conn,
 ) -> c_int {
     from_result(|| {
         // SAFETY: valid for the duration of the callback (see `# Safety`).
-        T::from_nlattr(unsafe { Conn::from_raw(ct) })?;
+        let ct = unsafe { Conn::from_raw(ct) };
+        // SAFETY: the extension is this module's helper's, whose data type is `Bound::Data`.
+        let data = unsafe { ct.help_data::<<Bound as Helper>::Data>() }.ok_or(ENOENT)?;
+        Bound::from_nlattr(ct, data)?;
         Ok(0)
     })
 }

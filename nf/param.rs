@@ -86,14 +86,30 @@ impl<const N: usize> Default for U16ArrayParam<N> {
     }
 }
 
-/// A C parameter descriptor placed in a linker section read by the kernel.
+/// A C parameter descriptor placed in a linker section read by the kernel: only the two
+/// descriptor types, [`Descriptor`] says which.
 #[doc(hidden)]
 #[repr(transparent)]
-pub(crate) struct Static<T>(pub T);
+pub(crate) struct Static<T: Descriptor>(pub T);
 
-// SAFETY: the descriptors are immutable; the kernel reads them and serializes the parameter
-// accesses they describe (`kernel_param_lock`).
-unsafe impl<T> Sync for Static<T> {}
+/// The C types a [`Static`] may hold. Sealed: nothing outside this file implements it.
+#[doc(hidden)]
+pub(crate) trait Descriptor: private::Sealed {}
+impl Descriptor for kernel::bindings::kernel_param {}
+impl Descriptor for kernel::bindings::kparam_array {}
+
+mod private {
+    pub(crate) trait Sealed {}
+    impl Sealed for kernel::bindings::kernel_param {}
+    impl Sealed for kernel::bindings::kparam_array {}
+}
+
+// SAFETY: `kernel_param` and `kparam_array` (the only `Descriptor`s) hold pointers to the
+// parameter's name, ops, module and value. No Rust code writes a descriptor or reads through
+// its pointers; the kernel only reads the descriptor, and the value it points to is written
+// by the kernel under `kernel_param_lock` (`BoolParam` is atomic, `U16ArrayParam` is written
+// before `init()` only), so sharing the descriptor between threads is sound.
+unsafe impl<T: Descriptor> Sync for Static<T> {}
 
 /// Copies a string into an array of its exact length (for `.modinfo` entries).
 #[doc(hidden)]
@@ -108,15 +124,24 @@ pub(crate) const fn modinfo<const L: usize>(s: &str) -> [u8; L] {
     out
 }
 
-/// Checks a sysfs mode as C's `VERIFY_OCTAL_PERMISSIONS` does.
+/// Checks a sysfs mode as C's `VERIFY_OCTAL_PERMISSIONS` (include/linux/sysfs.h) does.
 #[doc(hidden)]
 pub(crate) const fn checked_perm(perm: u16) -> u16 {
+    let (user, group, other) = ((perm >> 6) & 7, (perm >> 3) & 7, perm & 7);
     assert!(perm <= 0o777, "parameter mode is not a permission");
-    assert!(perm & 0o002 == 0, "parameter must not be world-writable");
     assert!(
-        (perm >> 6) & 4 >= (perm >> 3) & 4,
+        user & 4 >= group & 4,
         "group may not read what the owner cannot"
     );
+    assert!(
+        group & 4 >= other & 4,
+        "others may not read what the group cannot"
+    );
+    assert!(
+        user & 2 >= group & 2,
+        "group may not write what the owner cannot"
+    );
+    assert!(other & 2 == 0, "parameter must not be world-writable");
     perm
 }
 

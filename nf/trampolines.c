@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The helper callbacks with their C types, for kCFI: see trampolines.h. */
+
+#include "trampolines.h"
+
+int nf_ftp_rs_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
+		   enum ip_conntrack_info ctinfo)
+{
+	return nf_ftp_rs_help_rust(skb, protoff, ct, ctinfo);
+}
+
+int nf_ftp_rs_from_nlattr(struct nlattr *attr, struct nf_conn *ct)
+{
+	return nf_ftp_rs_from_nlattr_rust(attr, ct);
+}

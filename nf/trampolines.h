@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The helper callbacks as the conntrack core calls them: C functions with the exact
+ * prototypes of `struct nf_conntrack_helper`'s function pointers.
+ *
+ * Why C: with kCFI (CONFIG_CFI) every indirect call checks a hash of the callee's C type.
+ * `help` takes an `enum ip_conntrack_info`; Rust can only say `c_uint`, whose hash differs
+ * (enums are not normalized like integers), so a Rust `help` panics the kernel at the first
+ * packet. These functions carry the right hashes and call the Rust ends (nf/helper.rs)
+ * directly; a direct call is not checked.
+ */
+#ifndef NF_FTP_RS_TRAMPOLINES_H
+#define NF_FTP_RS_TRAMPOLINES_H
+
+#include <linux/skbuff.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netlink.h>
+
+int nf_ftp_rs_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
+		   enum ip_conntrack_info ctinfo);
+int nf_ftp_rs_from_nlattr(struct nlattr *attr, struct nf_conn *ct);
+
+/* The Rust ends, defined in nf/helper.rs. */
+int nf_ftp_rs_help_rust(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
+			unsigned int ctinfo);
+int nf_ftp_rs_from_nlattr_rust(struct nlattr *attr, struct nf_conn *ct);
+
+#endif
