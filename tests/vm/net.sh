@@ -13,47 +13,54 @@ FTP_FILE_SIZE=65536
 
 topo_down() {
 	pkill -x vsftpd 2>/dev/null
-	for ns in ftp-cl ftp-rt ftp-sv; do
-		ip netns del $ns 2>/dev/null
+	local ns
+	for ns in $(ip netns list | awk '{print $1}'); do
+		case $ns in ftp-* | fz-*) ip netns del "$ns" 2>/dev/null ;; esac
 	done
 	true
 }
 
+# topo_up [PREFIX]: the topology in namespaces PREFIX-cl, PREFIX-rt, PREFIX-sv (default
+# ftp-*, which $CL, $RT and $SV name). Another prefix makes a second, identical world: the
+# same addresses, its own conntrack table.
 topo_up() {
-	topo_down
-	for ns in ftp-cl ftp-rt ftp-sv; do
+	local p=${1:-ftp}
+	[ "$p" = ftp ] && topo_down
+	local cl=$p-cl rt=$p-rt sv=$p-sv ns
+	for ns in $cl $rt $sv; do
 		ip netns add $ns || { echo "topo_up: ip netns add $ns" >&2 && return 1; }
 		ip -n $ns link set lo up
 	done
-	ip link add cl0 netns ftp-cl type veth peer name rt0 netns ftp-rt ||
-		{ echo "topo_up: veth cl0/rt0" >&2 && return 1; }
-	ip link add sv0 netns ftp-sv type veth peer name rt1 netns ftp-rt ||
-		{ echo "topo_up: veth sv0/rt1" >&2 && return 1; }
-	ip -n ftp-cl addr add 10.0.1.2/24 dev cl0
-	ip -n ftp-cl addr add fd00:1::2/64 dev cl0 nodad
-	ip -n ftp-rt addr add 10.0.1.1/24 dev rt0
-	ip -n ftp-rt addr add fd00:1::1/64 dev rt0 nodad
-	ip -n ftp-rt addr add 10.0.2.1/24 dev rt1
-	ip -n ftp-rt addr add fd00:2::1/64 dev rt1 nodad
-	ip -n ftp-sv addr add 10.0.2.2/24 dev sv0
-	ip -n ftp-sv addr add fd00:2::2/64 dev sv0 nodad
-	for l in "ftp-cl cl0" "ftp-rt rt0" "ftp-rt rt1" "ftp-sv sv0"; do
+	# Created in their namespaces: the same names in every world do not collide.
+	ip link add cl0 netns $cl type veth peer name rt0 netns $rt ||
+		{ echo "topo_up: veth cl0/rt0 in $p" >&2 && return 1; }
+	ip link add sv0 netns $sv type veth peer name rt1 netns $rt ||
+		{ echo "topo_up: veth sv0/rt1 in $p" >&2 && return 1; }
+	ip -n $cl addr add 10.0.1.2/24 dev cl0
+	ip -n $cl addr add fd00:1::2/64 dev cl0 nodad
+	ip -n $rt addr add 10.0.1.1/24 dev rt0
+	ip -n $rt addr add fd00:1::1/64 dev rt0 nodad
+	ip -n $rt addr add 10.0.2.1/24 dev rt1
+	ip -n $rt addr add fd00:2::1/64 dev rt1 nodad
+	ip -n $sv addr add 10.0.2.2/24 dev sv0
+	ip -n $sv addr add fd00:2::2/64 dev sv0 nodad
+	for l in "$cl cl0" "$rt rt0" "$rt rt1" "$sv sv0"; do
 		set -- $l
 		ip -n $1 link set $2 up
 	done
-	ip -n ftp-cl route add default via 10.0.1.1
-	ip -n ftp-cl -6 route add default via fd00:1::1
-	ip -n ftp-sv route add default via 10.0.2.1
-	ip -n ftp-sv -6 route add default via fd00:2::1
-	$RT sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	ip -n $cl route add default via 10.0.1.1
+	ip -n $cl -6 route add default via fd00:1::1
+	ip -n $sv route add default via 10.0.2.1
+	ip -n $sv -6 route add default via fd00:2::1
+	ip netns exec $rt sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 	# Log helper drops (nf_ct_helper_log) to the kernel log, from this namespace too.
 	sysctl -qw net.netfilter.nf_log_all_netns=1
-	$RT sysctl -qw net.netfilter.nf_log.2=nf_log_ipv4 net.netfilter.nf_log.10=nf_log_ipv6
+	ip netns exec $rt sysctl -qw net.netfilter.nf_log.2=nf_log_ipv4 net.netfilter.nf_log.10=nf_log_ipv6
 	# The first packets wait for neighbour resolution: give each path a few tries.
 	local dst i
 	for dst in 10.0.2.2 fd00:2::2; do
 		for i in 1 2 3 4 5; do
-			$CL ping -q -c1 -W2 $dst >/dev/null && break
+			ip netns exec $cl ping -q -c1 -W2 $dst >/dev/null && break
 			[ $i = 5 ] && echo "topo_up: no route from the client to $dst" >&2 && return 1
 		done
 	done

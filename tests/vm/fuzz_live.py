@@ -1,0 +1,416 @@
+#!/usr/bin/env python3
+"""Live differential fuzz: the C helper and this module, in one boot, on the same inputs.
+
+  fuzz_live.py --seconds S --seed N [--workers W] [--max-inputs N] [--report FILE]
+
+Runs in the guest as root, in two identical worlds of tests/vm/net.sh's topology: ftp-* where
+the router assigns the C helper ("ftp-2121", server port 2121) and fz-* where it assigns this
+module ("ftp-2122", server port 2122); tests/vm/test-fuzz-live.sh sets them up. Each world has
+its own conntrack table, so the two helpers' expectations never meet and the inputs are the
+same bytes for both.
+
+An input is a short FTP control conversation: a greeting and a login line (so both
+directions know a line start), then generated segments in either direction: commands and
+replies with the sender's real address and random ports, mutated ones (random case, digits,
+separators, truncation, junk), lines from the parser's seed corpus, long lines up to 64 KiB
+and binary junk, IPv4 or IPv6. Each input runs on two fresh TCP connections at once, one per
+helper, in its world, from the same client address (one per fuzz worker, so that inputs
+running at once do not announce the same data connection). Each segment is one send() that must arrive before the
+next is sent; a segment that does not arrive within the deadline was dropped by the helper,
+and that connection stops there.
+
+Per input the helpers must agree on: which segments arrived, the expectations created
+(conntrack -E expect, NEW events, each distinct one once) and the helper's distinct log
+lines (nf_ct_helper_log through nf_log, from /dev/kmsg). Any difference is printed with the input
+and counted; the last line is "fuzz-live: N inputs, D differences, R inputs/s".
+"""
+import argparse
+import ctypes
+import os
+import random
+import re
+import select
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+CLONE_NEWNET = 0x40000000
+# Helper under test -> (namespace prefix of its world, server port).
+WORLDS = {"C": ("ftp", 2121), "Rust": ("fz", 2122)}
+SERVER4, SERVER6 = "10.0.2.2", "fd00:2::2"
+DELIVERY_DEADLINE = float(os.environ.get("FUZZ_DEADLINE", "0.6"))
+SEEDS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "host", "fuzz", "seeds")
+
+libc = ctypes.CDLL("libc.so.6", use_errno=True)
+
+
+def enter_netns(name):
+    """Moves the calling thread into network namespace `name` (sockets keep theirs)."""
+    fd = os.open(f"/run/netns/{name}", os.O_RDONLY)
+    try:
+        if libc.setns(fd, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), f"setns {name}")
+    finally:
+        os.close(fd)
+
+
+def client_addrs(worker):
+    """The client address of a fuzz worker (added to both worlds' clients)."""
+    return f"10.0.1.{10 + worker}", f"fd00:1::{10 + worker}"
+
+
+def v6_full(addr):
+    """The address as %pI6 prints it: 8 groups of 4 hex digits."""
+    packed = socket.inet_pton(socket.AF_INET6, addr)
+    return ":".join(packed[i:i + 2].hex() for i in range(0, 16, 2))
+
+
+# --- input generation -------------------------------------------------------------------
+
+def load_seeds():
+    seeds = []
+    for name in sorted(os.listdir(SEEDS_DIR)):
+        with open(os.path.join(SEEDS_DIR, name), "rb") as f:
+            data = f.read()
+        if data:
+            side = "s" if data[0] & 1 else "c"
+            seeds.append((side, data[1:]))
+    return seeds
+
+
+def commands(rng, side, v6, me, server):
+    """A well-formed command (client) or reply (server) with the sender's own address."""
+    port = rng.randrange(1, 65536) if rng.random() < 0.8 else rng.choice([0, 1, 65535, 65536, 70000])
+    hi, lo = (port >> 8) & 0xFFFF, port & 0xFF
+    own = server if side == "s" else me
+    if side == "c":
+        forms = ["EPRT |2|%s|%d|" % (rng.choice([own, v6_full(own)]), port)] if v6 else \
+            ["PORT %s,%d,%d" % (own.replace(".", ","), hi, lo), "EPRT |1|%s|%d|" % (own, port)]
+        if rng.random() < 0.1:
+            forms.append("EPRT |%d|%s|%d|" % (1 if v6 else 2, own, port))
+    else:
+        forms = ["229 Entering Extended Passive Mode (|||%d|)" % port]
+        if not v6:
+            addr = own.replace(".", ",")
+            forms += ["227 Entering Passive Mode (%s,%d,%d)." % (addr, hi, lo),
+                      "227 =%s,%d,%d" % (addr, hi, lo), "227 Logout."]
+    return rng.choice(forms).encode() + b"\r\n"
+
+
+def mutate(rng, data):
+    data = bytearray(data)
+    for _ in range(rng.randrange(1, 4)):
+        op = rng.randrange(9)
+        if not data:
+            break
+        i = rng.randrange(len(data))
+        if op == 0:
+            data[i] = rng.randrange(256)
+        elif op == 1:
+            data[i:i] = bytes([rng.choice(b"0123456789,|.:( )-")])
+        elif op == 2:
+            del data[i]
+        elif op == 3:
+            data = data[:i] + (b"\r\n" if rng.random() < 0.5 else b"")
+        elif op == 4:
+            data = bytearray(bytes(data).swapcase())
+        elif op == 5:
+            data[i:i] = str(rng.randrange(0, 100000)).encode()
+        elif op == 6:
+            data = bytearray(b" " * rng.randrange(1, 4)) + data
+        elif op == 7:
+            data = bytearray(bytes(data).replace(b"\r\n", b"\n"))
+        else:
+            j = rng.randrange(i, len(data))
+            data[i:j] = b""
+    return bytes(data)
+
+
+def segment(rng, side, v6, me, server, seeds):
+    r = rng.random()
+    if r < 0.35:
+        return commands(rng, side, v6, me, server)
+    if r < 0.65:
+        return mutate(rng, commands(rng, side, v6, me, server))
+    if r < 0.8:
+        s_side, data = rng.choice(seeds)
+        data = data if rng.random() < 0.3 else mutate(rng, data)
+        return data or b"\r\n"
+    if r < 0.86:
+        # A long line: a command head, then filler, up to 64 KiB, newline at the end only.
+        head = commands(rng, side, v6, me, server).rstrip(b"\r\n")
+        fill = rng.choice([b"1", b"x", b",", b" "]) * rng.randrange(1000, 65536 - len(head) - 2)
+        return head + fill + b"\r\n"
+    if r < 0.94:
+        return rng.choice([b"NOOP\r\n", b"200 ok\r\n", b"230 Login successful.\r\n", b"PWD\r\n",
+                           b"150 Here comes the listing.\r\n", b"TYPE I\r\n", b"\r\n"])
+    return bytes(rng.randrange(256) for _ in range(rng.randrange(1, 300)))
+
+
+def make_input(seed, v6, me, server, seeds):
+    """Segments (side, bytes) for client address `me`: the same seed gives the same choices
+    for both helpers' client addresses, whose texts have equal length."""
+    rng = random.Random(seed)
+    segs = [("s", b"220 fuzz ready\r\n"), ("c", b"USER anonymous\r\n")]
+    for _ in range(rng.randrange(1, 6)):
+        side = rng.choice("cs")
+        data = segment(rng, side, v6, me, server, seeds)
+        if rng.random() < 0.2 and len(data) > 1:
+            # The same bytes split in two segments.
+            k = rng.randrange(1, len(data))
+            segs += [(side, data[:k]), (side, data[k:])]
+        else:
+            segs.append((side, data))
+    return segs
+
+
+# --- running an input -------------------------------------------------------------------
+
+class Servers:
+    """Listening sockets in each world's server; accepted connections by world and client."""
+
+    def __init__(self):
+        self.conns = {}
+        self.cond = threading.Condition()
+        self.socks = {}
+        for world, (prefix, port) in WORLDS.items():
+            enter_netns(f"{prefix}-sv")
+            s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            s.bind(("::", port))
+            s.listen(256)
+            self.socks[s] = world
+        threading.Thread(target=self.accept_loop, daemon=True).start()
+
+    def accept_loop(self):
+        while True:
+            ready, _, _ = select.select(list(self.socks), [], [])
+            for s in ready:
+                conn, peer = s.accept()
+                host = peer[0].removeprefix("::ffff:")
+                with self.cond:
+                    self.conns[(self.socks[s], host, peer[1])] = conn
+                    self.cond.notify_all()
+
+    def take(self, world, host, port, timeout=5.0):
+        key = (world, host, port)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while key not in self.conns:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"{world}: server never saw {host}:{port}")
+                self.cond.wait(left)
+            return self.conns.pop(key)
+
+
+def run_pair(servers, segs, src):
+    """Runs one input in both worlds at once, from client address `src`; returns, per
+    world, its client port and ('d'|'x') per segment: delivered, or dropped (and stopped)."""
+    pairs = {}
+    server = SERVER6 if ":" in src else SERVER4
+    for world, (prefix, port) in WORLDS.items():
+        enter_netns(f"{prefix}-cl")  # this thread only; the socket keeps its namespace
+        cl = socket.socket(socket.AF_INET6 if ":" in src else socket.AF_INET, socket.SOCK_STREAM)
+        cl.bind((src, 0))
+        cl.connect((server, port))
+        sv = servers.take(world, src, cl.getsockname()[1])
+        for s in (cl, sv):
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            s.setblocking(False)
+        pairs[world] = {"c": cl, "s": sv, "done": [], "stopped": False,
+                        "cport": cl.getsockname()[1]}
+    for side, data in segs:
+        waiting = []
+        for p in pairs.values():
+            if p["stopped"]:
+                continue
+            sender, receiver = (p["c"], p["s"]) if side == "c" else (p["s"], p["c"])
+            sender.setblocking(True)
+            sender.settimeout(DELIVERY_DEADLINE)
+            try:
+                sender.sendall(data)
+            except OSError:
+                pass
+            sender.setblocking(False)
+            waiting.append((p, receiver))
+        deadline = time.monotonic() + DELIVERY_DEADLINE
+        got = {id(p): 0 for p, _ in waiting}
+        while waiting and time.monotonic() < deadline:
+            ready, _, _ = select.select([r for _, r in waiting], [], [],
+                                        max(0.0, deadline - time.monotonic()))
+            for p, r in list(waiting):
+                if r in ready:
+                    try:
+                        got[id(p)] += len(r.recv(1 << 17))
+                    except BlockingIOError:
+                        pass
+                    if got[id(p)] >= len(data):
+                        p["done"].append("d")
+                        waiting.remove((p, r))
+        for p, _ in waiting:
+            p["done"].append("x")
+            p["stopped"] = True
+    for p in pairs.values():
+        for s in (p["c"], p["s"]):
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            s.close()
+    return pairs
+
+
+# --- observing the router ---------------------------------------------------------------
+
+class ExpectEvents:
+    """`conntrack -E expect` in the router (both families): the NEW events."""
+
+    LINE = re.compile(r"\[NEW\] +\d+ proto=6 (src=\S+ dst=\S+ sport=\d+ dport=\d+ mask-src=\S+ "
+                      r"mask-dst=\S+ sport=\d+ dport=\d+) master-src=(\S+) master-dst=\S+ sport=(\d+)")
+
+    def __init__(self):
+        self.lines = []
+        self.lock = threading.Lock()
+        # Line-buffered: conntrack's stdio would hold events back in a full pipe buffer.
+        self.procs = []
+        for world, (prefix, _) in WORLDS.items():
+            proc = subprocess.Popen(["ip", "netns", "exec", f"{prefix}-rt", "stdbuf", "-oL",
+                                     "conntrack", "-E", "expect"], stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, text=True)
+            self.procs.append(proc)
+            threading.Thread(target=self.reader, args=(world, proc), daemon=True).start()
+        time.sleep(0.3)
+
+    def reader(self, world, proc):
+        for line in proc.stdout:
+            m = self.LINE.search(line)
+            if m:
+                with self.lock:
+                    self.lines.append((world, norm_addr(m.group(2)), int(m.group(3)), m.group(1)))
+
+    def take(self):
+        with self.lock:
+            out, self.lines = self.lines, []
+        return out
+
+    def stop(self):
+        for p in self.procs:
+            p.kill()
+
+
+class HelperLog:
+    """The helper's drop lines from /dev/kmsg, read from the moment the fuzz starts."""
+
+    LINE = re.compile(r"dropping packet: (.*?) ?IN=.*?SRC=(\S+) DST=(\S+) .*?SPT=(\d+) DPT=(\d+)")
+    WORLD_OF_PORT = {port: world for world, (_, port) in WORLDS.items()}
+
+    def __init__(self):
+        self.fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
+        os.lseek(self.fd, 0, os.SEEK_END)
+
+    def take(self):
+        out = []
+        while True:
+            try:
+                rec = os.read(self.fd, 8192).decode(errors="replace")
+            except BlockingIOError:
+                return out
+            except BrokenPipeError:  # records overwritten before we read them
+                out.append(("?", "?", 0, "kmsg overrun"))
+                continue
+            m = self.LINE.search(rec)
+            if m:
+                msg, src, dst, spt, dpt = m.groups()
+                # Keyed by the world (its server port) and the client's end: the source of a
+                # command, the target of a reply.
+                if int(dpt) in self.WORLD_OF_PORT:
+                    out.append((self.WORLD_OF_PORT[int(dpt)], norm_addr(src), int(spt), msg))
+                elif int(spt) in self.WORLD_OF_PORT:
+                    out.append((self.WORLD_OF_PORT[int(spt)], norm_addr(dst), int(dpt), msg))
+
+
+def norm_addr(a):
+    try:
+        return socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, a))
+    except OSError:
+        return a
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=16)
+    ap.add_argument("--max-inputs", type=int, default=0)
+    ap.add_argument("--report", default="")
+    ap.add_argument("--expect-differences", action="store_true",
+                    help="canary run (the helpers are set up to differ): fail unless a difference is found")
+    args = ap.parse_args()
+
+    seeds = load_seeds()
+    servers = Servers()
+    events = ExpectEvents()
+    log = HelperLog()
+    master = random.Random(args.seed)
+    inputs = diffs = 0
+    stats = {"dropped": 0, "expectation": 0, "logged": 0}
+    start = time.monotonic()
+    report = open(args.report, "w") if args.report else None
+    while time.monotonic() - start < args.seconds and (not args.max_inputs or inputs < args.max_inputs):
+        batch = []
+        for w in range(args.workers):
+            seed, v6 = master.getrandbits(48), master.random() < 0.4
+            me = client_addrs(w)[1 if v6 else 0]
+            batch.append((seed, v6, me, make_input(seed, v6, me, SERVER6 if v6 else SERVER4, seeds)))
+        results = [None] * len(batch)
+
+        def worker(k):
+            results[k] = run_pair(servers, batch[k][3], batch[k][2])
+
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(len(batch))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        time.sleep(0.3)
+        exps, logs = events.take(), log.take()
+        for k, (seed, v6, me, segs) in enumerate(batch):
+            inputs += 1
+            seen = {}
+            for world, p in results[k].items():
+                key = (world, norm_addr(me), p["cport"])
+                # Distinct expectations: a retransmitted segment (TCP timing, not the helper)
+                # creates the same one again, as it logs the same line again.
+                e = sorted({t for *k2, t in exps if tuple(k2) == key})
+                g = sorted({m for *k2, m in logs if tuple(k2) == key})
+                seen[world] = ("".join(p["done"]), e, g)
+            done, e, g = seen["C"]
+            stats["dropped"] += "x" in done
+            stats["expectation"] += bool(e)
+            stats["logged"] += bool(g)
+            if seen["C"] != seen["Rust"]:
+                diffs += 1
+                if not args.expect_differences or diffs <= 3:
+                    print(f"DIFF seed={seed} v6={v6}\n  input: {segs!r}\n  C:    {seen['C']}\n"
+                          f"  Rust: {seen['Rust']}", flush=True)
+            if report:
+                report.write(f"{seed} {int(v6)} {seen['C']!r}\n")
+        # Old connections and their expectations could clash with new ones: start clean.
+        for prefix, _ in WORLDS.values():
+            subprocess.run(f"ip netns exec {prefix}-rt conntrack -F; ip netns exec {prefix}-rt conntrack -F expect",
+                           shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    took = time.monotonic() - start
+    events.stop()
+    if report:
+        report.close()
+    print(f"fuzz-live: {inputs} inputs, {diffs} differences, {inputs / took:.1f} inputs/s "
+          f"({took:.0f} s, seed {args.seed}); with C: {stats['dropped']} dropped a segment, "
+          f"{stats['expectation']} created an expectation, {stats['logged']} logged")
+    if args.expect_differences:
+        sys.exit(0 if diffs else 1)
+    sys.exit(1 if diffs else 0)
+
+
+if __name__ == "__main__":
+    main()
