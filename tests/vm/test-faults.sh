@@ -1,0 +1,180 @@
+#!/bin/bash
+# Faults, with this module (and the C helper where the outcome is compared):
+#  1. unload and reload the module 100 times while clients keep opening control
+#     connections and transferring; afterwards a transfer works and nothing is left;
+#  2. toggle loose through sysfs during transfers: every transfer completes;
+#  3. a full expectation table (nf_conntrack_expect_max=1): the PORT that needs a second
+#     expectation is dropped and logged "cannot add expectation", as with C; nothing left
+#     once the connections are gone;
+#  4. (kernel with failslab) the expectation cache's allocation fails: the PORT is dropped
+#     and logged "cannot alloc expectation", as with C.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/net.sh"
+
+CYCLES=${LOAD_CYCLES:-100}
+CTL="python3 $PWD/tests/vm/ftpctl.py"
+
+expectations() {
+	$RT cat /proc/net/nf_conntrack_expect | wc -l
+}
+
+# Transfers in a loop until /tmp/faults.stop exists; counts ok/failed into $1.
+transfer_loop() {
+	local out=$1 ok=0 bad=0 opts
+	shift
+	while [ ! -f /tmp/faults.stop ]; do
+		# shellcheck disable=SC2086
+		if $CL curl -s --connect-timeout 3 -m 6 "$@" -o /dev/null ftp://10.0.2.2/file.bin; then
+			ok=$((ok + 1))
+		else
+			bad=$((bad + 1))
+		fi
+		echo "$ok $bad" >"$out"
+	done
+}
+
+helper_table_up() {
+	$RT nft -f - <<'NFT'
+table inet faults {
+	ct helper ftp { type "ftp" protocol tcp; }
+	chain pre {
+		type filter hook prerouting priority filter; policy accept;
+		tcp dport 21 ct helper set "ftp"
+	}
+}
+NFT
+}
+
+# port_session PORT-COMMAND: one scripted control connection that sends it (and is
+# answered); prints what the server received.
+port_session() {
+	local steps=('s:220 ready\r\n' 'c:USER a\r\n' 's:331 ok\r\n' "c:$1\r\n" 's:200 ok\r\n')
+	rm -f /tmp/ps-srv
+	STEP=0.2 HOLD=0.8 OUT=/tmp/ps-srv $SV $CTL server 21 "${steps[@]}" &
+	local srv=$! i
+	for i in $(seq 50); do
+		$SV ss -ltnp | grep ':21 ' | grep -q python3 && break
+		[ $i = 50 ] && fail "the scripted server does not listen on port 21"
+		sleep 0.1
+	done
+	STEP=0.2 HOLD=0.8 OUT=/dev/null $CL $CTL client 10.0.2.2 21 "${steps[@]}"
+	wait $srv
+	cat -v /tmp/ps-srv
+}
+
+# table_full IMPL: two PORT commands with room for one expectation.
+table_full() {
+	local impl=$1 first second
+	helper_load "$impl" ports=21 || fail "$impl: loading"
+	helper_table_up || fail "$impl: nft"
+	$RT conntrack -F >/dev/null 2>&1
+	sysctl -qw net.netfilter.nf_conntrack_expect_max=1
+	dmesg_mark
+	first=$(port_session 'PORT 10,0,1,2,156,65')
+	second=$(port_session 'PORT 10,0,1,2,156,66')
+	echo "first PORT delivered: $([[ $first == *'156,65'* ]] && echo yes || echo no)"
+	echo "second PORT delivered: $([[ $second == *'156,66'* ]] && echo yes || echo no)"
+	echo "expectations: $(expectations)"
+	echo "log: $(helper_drops_since_mark | sed 's/helper ftp[-0-9]* //')"
+	sysctl -qw net.netfilter.nf_conntrack_expect_max=256
+	$RT conntrack -F >/dev/null 2>&1
+	echo "after the flush: $(expectations) expectations"
+	$RT nft delete table inet faults
+	helper_unload
+}
+
+# alloc_fails IMPL: the expectation cache fails every allocation (failslab).
+alloc_fails() {
+	local impl=$1 got fs=/sys/kernel/debug/failslab
+	helper_load "$impl" ports=21 || fail "$impl: loading"
+	helper_table_up || fail "$impl: nft"
+	$RT conntrack -F >/dev/null 2>&1
+	dmesg_mark
+	echo 1 >/sys/kernel/slab/nf_conntrack_expect/failslab
+	echo Y >$fs/cache-filter
+	echo 100 >$fs/probability
+	echo 1 >$fs/interval
+	echo -1 >$fs/times
+	echo 0 >$fs/verbose
+	got=$(port_session 'PORT 10,0,1,2,156,67')
+	echo 0 >$fs/probability
+	echo 0 >/sys/kernel/slab/nf_conntrack_expect/failslab
+	echo "PORT delivered: $([[ $got == *'156,67'* ]] && echo yes || echo no)"
+	echo "expectations: $(expectations)"
+	echo "log: $(helper_drops_since_mark | sed 's/helper ftp[-0-9]* //')"
+	$RT nft delete table inet faults
+	helper_unload
+}
+
+trap 'touch /tmp/faults.stop; topo_down; helper_unload' EXIT
+topo_up || fail "network set-up"
+ftpd_start 21 || fail "vsftpd on 21"
+
+# --- 1. reload cycles under traffic ---
+rm -f /tmp/faults.stop /tmp/loop-*
+transfer_loop /tmp/loop-pasv &
+transfer_loop /tmp/loop-port -P - --disable-eprt &
+start=$(date +%s)
+for i in $(seq "$CYCLES"); do
+	insmod "$FTP_RS_KO" ports=21 || fail "cycle $i: insmod"
+	helper_table_up || fail "cycle $i: nft"
+	sleep "0.$((RANDOM % 4))"
+	$RT nft delete table inet faults || fail "cycle $i: nft delete"
+	rmmod nf_conntrack_ftp_rs || fail "cycle $i: rmmod"
+done
+touch /tmp/faults.stop
+wait
+echo "reload: $CYCLES cycles in $(($(date +%s) - start)) s; transfers (ok failed): passive $(cat /tmp/loop-pasv), active $(cat /tmp/loop-port)"
+read -r ok _ </tmp/loop-pasv
+[ "$ok" -gt 0 ] || fail "no transfer passed during the reload cycles"
+helper_load rust ports=21,2121 || fail "load after the cycles"
+fw_up || fail "nft after the cycles"
+ftp_get ftp://10.0.2.2 || fail "a transfer after the reload cycles"
+ftp_get ftp://10.0.2.2 -P - || fail "an active transfer after the reload cycles"
+$RT conntrack -F >/dev/null 2>&1
+expect_eq "expectations after the reload cycles" 0 "$(expectations)"
+
+# --- 2. loose toggled during transfers ---
+rm -f /tmp/faults.stop
+transfer_loop /tmp/loop-pasv &
+transfer_loop /tmp/loop-port -P - --disable-eprt &
+toggles=0
+end=$(($(date +%s) + 10))
+while [ "$(date +%s)" -lt $end ]; do
+	echo $((toggles % 2)) >/sys/module/nf_conntrack_ftp_rs/parameters/loose
+	toggles=$((toggles + 1))
+	sleep 0.05
+done
+touch /tmp/faults.stop
+wait
+echo "loose: $toggles toggles; transfers (ok failed): passive $(cat /tmp/loop-pasv), active $(cat /tmp/loop-port)"
+for f in /tmp/loop-pasv /tmp/loop-port; do
+	read -r ok bad <$f
+	[ "$ok" -gt 0 ] && [ "$bad" = 0 ] || fail "transfers failed while loose was toggled ($f: $ok ok, $bad failed)"
+done
+helper_unload
+
+# --- 3. full expectation table ---
+# Scripted control connections from here on: port 21 is theirs.
+pkill -x vsftpd
+c=$(table_full c)
+rust=$(table_full rust)
+printf 'C:\n%s\nRust:\n%s\n' "$c" "$rust"
+echo "$rust" | grep -q 'second PORT delivered: no' || fail "the PORT beyond the table's size was not dropped"
+echo "$rust" | grep -q 'log: dropping packet: cannot add expectation' || fail "no 'cannot add expectation' log"
+echo "$rust" | grep -q 'after the flush: 0 expectations' || fail "expectations left after the flush"
+[ "$c" = "$rust" ] || fail "C and Rust differ on a full expectation table"
+echo "ok: full expectation table handled as C"
+
+# --- 4. allocation failure ---
+if [ ! -d /sys/kernel/debug/failslab ] || [ ! -e /sys/kernel/slab/nf_conntrack_expect/failslab ]; then
+	echo "alloc failure: skipped, this kernel has no failslab (the debug kernel runs it)"
+	exit 0
+fi
+c=$(alloc_fails c)
+rust=$(alloc_fails rust)
+printf 'C:\n%s\nRust:\n%s\n' "$c" "$rust"
+echo "$rust" | grep -q 'PORT delivered: no' || fail "the PORT was not dropped when the allocation failed"
+echo "$rust" | grep -q 'log: dropping packet: cannot alloc expectation' || fail "no 'cannot alloc expectation' log"
+[ "$c" = "$rust" ] || fail "C and Rust differ on a failed allocation"
+echo "ok: failed expectation allocation handled as C"

@@ -1,0 +1,64 @@
+#!/bin/bash
+# Load: LOAD_SESSIONS (default 64) concurrent FTP sessions through the firewall with this
+# module, active and passive, IPv4 and IPv6 (EPSV, PASV, EPRT, PORT), in rounds for at most
+# LOAD_SECONDS (default 45; at least one round). Every transfer must complete with the right
+# content, the router's expectation count must return to 0, and on a kernel with kmemleak
+# no new leak may be reported (scripts/vm-run fails the run on any splat).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/net.sh"
+
+sessions=${LOAD_SESSIONS:-64}
+seconds=${LOAD_SECONDS:-45}
+MODES=("ftp://10.0.2.2|" "ftp://10.0.2.2|--disable-epsv" "ftp://10.0.2.2|-P -"
+	"ftp://10.0.2.2|-P - --disable-eprt" "ftp://[fd00:2::2]|" "ftp://[fd00:2::2]|-P -")
+KMEMLEAK=/sys/kernel/debug/kmemleak
+
+expectations() {
+	$RT cat /proc/net/nf_conntrack_expect | wc -l
+}
+
+trap 'topo_down; helper_unload' EXIT
+topo_up || fail "network set-up"
+ftpd_start 21 || fail "vsftpd on 21"
+helper_load rust ports=21,2121 || fail "loading the module"
+fw_up || fail "nft ruleset"
+[ -w $KMEMLEAK ] && echo clear >$KMEMLEAK
+
+start=$(date +%s) rounds=0 total=0 failed=0
+while :; do
+	rounds=$((rounds + 1))
+	pids=()
+	for i in $(seq 0 $((sessions - 1))); do
+		IFS='|' read -r url opts <<<"${MODES[$((i % ${#MODES[@]}))]}"
+		# shellcheck disable=SC2086
+		$CL curl -s -S --connect-timeout 10 -m 120 $opts -o /tmp/load-$i "$url/file.bin" \
+			2>/tmp/load-$i.err &
+		pids+=($!)
+	done
+	for i in "${!pids[@]}"; do
+		total=$((total + 1))
+		if ! wait "${pids[$i]}" || ! cmp -s /tmp/load-$i $FTP_ROOT/file.bin; then
+			failed=$((failed + 1))
+			echo "session $i (${MODES[$((i % ${#MODES[@]}))]}) failed: $(head -c 100 /tmp/load-$i.err)"
+		fi
+	done
+	took=$(($(date +%s) - start))
+	echo "round $rounds: $sessions concurrent sessions, $took s so far"
+	[ $((took * (rounds + 1) / rounds)) -lt "$seconds" ] || break
+done
+rm -f /tmp/load-*
+echo "load: $total transfers in $rounds rounds of $sessions concurrent sessions, $failed failed, $(($(date +%s) - start)) s"
+[ $failed = 0 ] || fail "$failed of $total transfers failed"
+
+n=$(expectations)
+expect_eq "expectations left after the load" 0 "$n"
+
+if [ -w $KMEMLEAK ]; then
+	# An object must be unreferenced through two scans to be reported.
+	echo scan >$KMEMLEAK && sleep 6 && echo scan >$KMEMLEAK
+	leaks=$(grep -c '^unreferenced object' $KMEMLEAK)
+	[ "$leaks" = 0 ] || { head -40 $KMEMLEAK; fail "kmemleak: $leaks new unreferenced objects"; }
+	echo "ok: kmemleak scan clean"
+else
+	echo "kmemleak: not in this kernel (the debug kernel runs this scan)"
+fi
