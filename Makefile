@@ -5,8 +5,11 @@
 #                     cached kernel; e.g. KDIR=/lib/modules/$(uname -r)/build); outputs
 #                     go to MO (default build/), nf_conntrack_ftp_rs.ko links to the module
 #   make CLIPPY=1     the same, linted with clippy
+#   make NF_FTP_RS_TEST=1  a test build: with the KUnit suites and the parser's vector table
 #   make check        set-up, kernel, module, host tests, VM tests (KUnit + shell tests)
-#   make check-debug  the VM tests on the debug kernel (KASAN, lockdep, kmemleak)
+#   make check-debug  the VM tests on the debug kernel (KASAN, lockdep, kmemleak, failslab)
+#   make check-distro [DEBIAN_KERNEL=7.2]  the VM tests on Debian's stock kernel, the module
+#                     built in a trixie chroot with that kernel's own toolchain
 #   make demo         boot the kernel, load the module, show it at work
 #   make install      modules_install into KDIR's kernel
 #   make clean
@@ -16,22 +19,32 @@ REPO := $(CURDIR)
 CACHE ?= $(or $(NF_FTP_RS_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/nf_conntrack_ftp_rs)
 export NF_FTP_RS_CACHE := $(CACHE)
 
-# Debian's rustc 1.96 (with its library source) must win over any rustup toolchain.
-export PATH := /usr/bin:$(CACHE)/cargo/bin:$(PATH)
-RUSTC ?= /usr/bin/rustc
-BINDGEN ?= $(CACHE)/cargo/bin/bindgen
-LLVM ?= -19
-export LIBCLANG_PATH ?= /usr/lib/llvm-19/lib
-
 KDIR ?= $(shell scripts/kernel --print-dir 2>/dev/null)
+
+# The compilers are the kernel's: its configuration says which C compiler built it and which
+# rustc (a module's Rust must come from the very same rustc, whose version text is recorded).
+kconfig = $(shell sed -n 's/^$(1)=//p' $(KDIR)/include/config/auto.conf 2>/dev/null)
+KERNEL_RUSTC := $(call kconfig,CONFIG_RUSTC_VERSION_TEXT)
+# A rustc whose version is the kernel's: RUSTC if given, else the first of these that fits
+# (Debian's /usr/bin/rustc before a rustup one on PATH).
+RUSTC ?= $(firstword $(foreach r,/usr/bin/rustc $(shell command -v rustc 2>/dev/null),\
+	$(if $(filter "$(KERNEL_RUSTC)","$(shell $(r) --version 2>/dev/null)"),$(r))) /usr/bin/rustc)
+BINDGEN ?= $(firstword $(wildcard $(CACHE)/cargo/bin/bindgen) bindgen)
+ifeq ($(call kconfig,CONFIG_CC_IS_CLANG),y)
+# LLVM=-<major> for a kernel built by clang <major> (the project kernel: clang 19).
+LLVM ?= -$(shell echo $$(($(or $(call kconfig,CONFIG_CLANG_VERSION),190000) / 10000)))
+export LIBCLANG_PATH ?= /usr/lib/llvm$(LLVM)/lib
+endif
+export PATH := $(CACHE)/cargo/bin:$(PATH)
 
 # Build outputs go to MO (kbuild's external-module output directory), never into the
 # sources: one source tree can then be built against several kernels at once.
 MO ?= $(REPO)/build
-KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) MO=$(MO) LLVM=$(LLVM) RUSTC=$(RUSTC) BINDGEN=$(BINDGEN) \
-	$(if $(CLIPPY),CLIPPY=1)
+KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) MO=$(MO) $(if $(LLVM),LLVM=$(LLVM)) RUSTC=$(RUSTC) \
+	BINDGEN=$(BINDGEN) $(if $(CLIPPY),CLIPPY=1 CLIPPY_DRIVER=$(dir $(RUSTC))clippy-driver) \
+	$(if $(NF_FTP_RS_TEST),NF_FTP_RS_TEST=1)
 
-.PHONY: all modules clean install check check-debug demo setup kernel
+.PHONY: all modules clean install check check-debug check-distro demo setup kernel
 
 all: modules
 	@ln -sf $(MO)/nf_conntrack_ftp_rs.ko nf_conntrack_ftp_rs.ko
@@ -39,6 +52,13 @@ all: modules
 modules:
 	@test -n "$(KDIR)" -a -f "$(KDIR)/Makefile" || { \
 		echo "error: no kernel build at KDIR='$(KDIR)': run 'make kernel' or pass KDIR=" >&2; \
+		exit 1; }
+	@test "$(call kconfig,CONFIG_RUST)" = y || { \
+		echo "error: the kernel at KDIR='$(KDIR)' has no Rust support (CONFIG_RUST)" >&2; exit 1; }
+	@test "$$($(RUSTC) --version 2>/dev/null)" = "$(KERNEL_RUSTC)" || { \
+		echo "error: the kernel at KDIR was built with '$(KERNEL_RUSTC)'," >&2; \
+		echo "  but RUSTC=$(RUSTC) is '$$($(RUSTC) --version 2>&1)'." >&2; \
+		echo "  A module must be built by the same rustc: install that one and pass RUSTC=." >&2; \
 		exit 1; }
 	$(KMAKE) modules
 
@@ -61,6 +81,13 @@ check: kernel
 check-debug: setup
 	scripts/kernel --debug
 	scripts/vm-run --debug -- tests/vm/run-all
+
+# Debian's stock kernel of a series (trixie-backports): prepared and cached by
+# scripts/distro-kernel, the whole VM suite with the stock C helper as the oracle.
+DEBIAN_KERNEL ?= 7.2
+check-distro: setup
+	scripts/distro-kernel $(DEBIAN_KERNEL)
+	scripts/vm-run --stock $(DEBIAN_KERNEL) -- tests/vm/run-all
 
 demo: kernel
 	scripts/demo

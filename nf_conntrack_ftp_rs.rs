@@ -23,8 +23,9 @@ use parser::{Family, Kind};
 mod nf;
 pub mod parser;
 
-/// The parser's test vectors, shared with the host tests (see tests/vectors.rs).
-#[cfg(CONFIG_KUNIT)]
+/// The parser's test vectors, shared with the host tests (see tests/vectors.rs). Test builds
+/// only (`make NF_FTP_RS_TEST=1`): an operator's module carries no test tables.
+#[cfg(all(CONFIG_KUNIT, nf_ftp_rs_test))]
 #[path = "tests/vectors.rs"]
 pub mod vectors;
 
@@ -379,6 +380,7 @@ impl kernel::Module for FtpHelperModule {
     }
 }
 
+#[cfg(nf_ftp_rs_test)]
 #[kunit_tests(nf_conntrack_ftp_rs_init)]
 mod tests {
     use super::*;
@@ -418,6 +420,7 @@ mod tests {
     }
 }
 
+#[cfg(all(CONFIG_KUNIT, nf_ftp_rs_test))]
 #[kunit_tests(nf_conntrack_ftp_rs_parser)]
 mod parser_tests {
     use crate::vectors::{check, check_truncations, VECTORS};
