@@ -3,7 +3,7 @@
 # unmodified) with this module providing the "ftp" helper and the C helper not loaded.
 . "$(dirname "$0")/lib.sh"
 
-dir=$(readlink -f "$KBUILD_DIR/source")/tools/testing/selftests/net/netfilter
+dir=$KERNEL_SRC/tools/testing/selftests/net/netfilter
 [ -x "$dir/nft_conntrack_helper.sh" ] || [ -f "$dir/nft_conntrack_helper.sh" ] ||
 	fail "no nft_conntrack_helper.sh under $dir"
 loaded nf_conntrack_ftp && fail "the C helper is loaded"
