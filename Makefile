@@ -26,13 +26,18 @@ KDIR ?= $(shell scripts/kernel --print-dir 2>/dev/null)
 kconfig = $(shell sed -n 's/^$(1)=//p' $(KDIR)/include/config/auto.conf 2>/dev/null)
 KERNEL_RUSTC := $(call kconfig,CONFIG_RUSTC_VERSION_TEXT)
 # A rustc whose version is the kernel's: RUSTC if given, else the first of these that fits
-# (Debian's /usr/bin/rustc before a rustup one on PATH).
-RUSTC ?= $(firstword $(foreach r,/usr/bin/rustc $(shell command -v rustc 2>/dev/null),\
+# (Debian's /usr/bin/rustc before a rustup one on PATH). Expanded once (:=): the choice runs
+# rustc --version.
+ifndef RUSTC
+RUSTC := $(firstword $(foreach r,/usr/bin/rustc $(shell command -v rustc 2>/dev/null),\
 	$(if $(filter "$(KERNEL_RUSTC)","$(shell $(r) --version 2>/dev/null)"),$(r))) /usr/bin/rustc)
+endif
 BINDGEN ?= $(firstword $(wildcard $(CACHE)/cargo/bin/bindgen) bindgen)
 ifeq ($(call kconfig,CONFIG_CC_IS_CLANG),y)
 # LLVM=-<major> for a kernel built by clang <major> (the project kernel: clang 19).
-LLVM ?= -$(shell echo $$(($(or $(call kconfig,CONFIG_CLANG_VERSION),190000) / 10000)))
+ifndef LLVM
+LLVM := -$(shell echo $$(($(or $(call kconfig,CONFIG_CLANG_VERSION),190000) / 10000)))
+endif
 export LIBCLANG_PATH ?= /usr/lib/llvm$(LLVM)/lib
 endif
 export PATH := $(CACHE)/cargo/bin:$(PATH)

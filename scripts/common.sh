@@ -20,6 +20,13 @@ log() {
 	echo "==> $*" >&2
 }
 
+# The private apt configuration for trixie-backports (scripts/setup writes its sources.list):
+# apt-get/apt-cache options that leave the system's sources untouched.
+TRIXIE_APT=$CACHE/kernel-src/apt
+TRIXIE_APT_OPTS=(-o "Dir::Etc::SourceList=$TRIXIE_APT/sources.list" -o Dir::Etc::SourceParts=/dev/null
+	-o "Dir::State::Lists=$TRIXIE_APT/lists" -o "Dir::Cache=$TRIXIE_APT" -o APT::Architecture=amd64
+	-o Debug::NoLocking=1)
+
 # The unpacked kernel source (newest linux-source-7.2 fetched by scripts/setup).
 kernel_src() {
 	local f=$CACHE/kernel-src/CURRENT
