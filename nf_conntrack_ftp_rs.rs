@@ -10,11 +10,9 @@ use core::sync::atomic::{AtomicU16, AtomicU32};
 use kernel::prelude::*;
 use kernel::static_lock_class;
 use kernel::str::CStr;
-use nf::conn::{Conn, CtInfo, Direction, InetAddr, NFPROTO_IPV4, NFPROTO_IPV6};
+use nf::conn::{Conn, CtInfo, Direction, InetAddr, NFPROTO_IPV6};
 use nf::expect::{Expectation, Expected};
-use nf::helper::{
-    BindHelper, ExpectPolicy, Helper, HelperPort, ModuleHelper, Registration, Verdict,
-};
+use nf::helper::{BindHelper, ExpectPolicy, Helper, ModuleHelper, Registration, Verdict};
 use nf::lock::StaticBhLock;
 use nf::log::helper_log;
 use nf::skb::Skb;
@@ -38,8 +36,8 @@ module! {
     alias: ["ip_conntrack_ftp", "nfct-helper-ftp"],
 }
 
-/// At most this many ports, as the C helper (`MAX_PORTS`).
-const MAX_PORTS: usize = 8;
+/// At most this many ports, as the C helper of 7.2 (`MAX_PORTS`).
+const MAX_PORTS: usize = nf::helper::MAX_PORTS;
 /// The port tracked when `ports` is not given.
 const FTP_PORT: u16 = 21;
 
@@ -342,13 +340,6 @@ impl kernel::Module for FtpHelperModule {
         })?;
         FTP_LOCK.init(c"nf_ftp_lock", static_lock_class!());
 
-        // Two helpers per port, IPv4 then IPv6, as the C helper registers them.
-        let mut list = KVec::with_capacity(2 * valid.len, GFP_KERNEL)?;
-        for &port in valid.as_slice() {
-            for family in [NFPROTO_IPV4, NFPROTO_IPV6] {
-                list.push(HelperPort { family, port }, GFP_KERNEL)?;
-            }
-        }
         let policy = ExpectPolicy {
             max_expected: 1,
             timeout: 5 * 60,
@@ -359,7 +350,7 @@ impl kernel::Module for FtpHelperModule {
             FTP_PORT,
             u16::from(IPPROTO_TCP),
             policy,
-            &list,
+            valid.as_slice(),
         )
         .inspect_err(|e| {
             if *e == EBUSY {

@@ -8,6 +8,7 @@ use kernel::prelude::*;
 use kernel::types::Opaque;
 
 /// `NFPROTO_IPV4` (= `AF_INET`).
+#[cfg_attr(nf_helper_api_7_3, allow(dead_code))]
 pub(crate) const NFPROTO_IPV4: u16 = 2;
 /// `NFPROTO_IPV6` (= `AF_INET6`).
 pub(crate) const NFPROTO_IPV6: u16 = 10;

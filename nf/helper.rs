@@ -3,6 +3,10 @@
 //! Conntrack helper registration (`nf_ct_helper_init` + `nf_conntrack_helpers_register`)
 //! and the callbacks the conntrack core calls.
 //!
+//! Linux 7.3 changed `nf_ct_helper_init` (no ports, the name as given) and registers one
+//! helper for both families; Kbuild sets `--cfg nf_helper_api_7_3` there. The helpers this
+//! layer registers carry the same names on both: "ftp", "ftp-2121", ….
+//!
 //! The kernel calls the callbacks through the C entry points of `nf/trampolines.c` (their
 //! C types are what kCFI checks), which call the `extern "C"` functions at the end of this
 //! file. Those are not generic: they serve the one helper type the crate binds with
@@ -10,6 +14,8 @@
 
 use super::bindings;
 use super::conn::{Conn, CtInfo};
+#[cfg(not(nf_helper_api_7_3))]
+use super::conn::{NFPROTO_IPV4, NFPROTO_IPV6};
 use super::skb::Skb;
 use core::ffi::{c_int, c_uint};
 use kernel::error::{from_result, to_result};
@@ -59,15 +65,6 @@ pub(crate) struct ModuleHelper;
 /// The bound helper.
 type Bound = <ModuleHelper as BindHelper>::Helper;
 
-/// What one registered helper matches.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct HelperPort {
-    /// `NFPROTO_IPV4` or `NFPROTO_IPV6`.
-    pub(crate) family: u16,
-    /// The server port.
-    pub(crate) port: u16,
-}
-
 /// The expectation policy of a helper (one class).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ExpectPolicy {
@@ -77,8 +74,75 @@ pub(crate) struct ExpectPolicy {
     pub(crate) timeout: u32,
 }
 
+/// At most this many ports per registration.
+pub(crate) const MAX_PORTS: usize = 8;
+
+/// The C helper's name on `port`: `name` on the default port, `name-<port>` on any other,
+/// e.g. "ftp" and "ftp-2121" (7.2's `nf_ct_helper_init` naming, kept on 7.3).
+pub(crate) struct HelperName {
+    /// NUL-terminated.
+    buf: [u8; bindings::NF_CT_HELPER_NAME_LEN as usize],
+}
+
+impl HelperName {
+    /// `None` if the name does not fit (`NF_CT_HELPER_NAME_LEN` with its NUL).
+    pub(crate) fn new(name: &CStr, default_port: u16, port: u16) -> Option<Self> {
+        let mut buf = [0u8; bindings::NF_CT_HELPER_NAME_LEN as usize];
+        let mut len = 0;
+        // One byte stays for the NUL.
+        let room = buf.len() - 1;
+        let mut push = |b: u8| -> Option<()> {
+            *buf[..room].get_mut(len)? = b;
+            len += 1;
+            Some(())
+        };
+        for &b in name.to_bytes() {
+            push(b)?;
+        }
+        if port != default_port {
+            push(b'-')?;
+            let mut digits = [0u8; 5];
+            let mut n = port;
+            let mut count = 0;
+            loop {
+                digits[count] = b'0' + (n % 10) as u8;
+                count += 1;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            for &d in digits[..count].iter().rev() {
+                push(d)?;
+            }
+        }
+        Some(Self { buf })
+    }
+
+    /// The name, as the kernel shows it.
+    #[cfg_attr(not(any(nf_helper_api_7_3, nf_ftp_rs_test)), allow(dead_code))]
+    pub(crate) fn as_cstr(&self) -> &CStr {
+        // The buffer's last byte is never written: there is a NUL.
+        CStr::from_bytes_with_nul(&self.buf[..=self.len()]).unwrap_or(c"")
+    }
+
+    fn len(&self) -> usize {
+        self.buf.iter().position(|&b| b == 0).unwrap_or(0)
+    }
+}
+
+/// Helpers registered per port: one per address family up to 7.2 (whose helpers match one
+/// family), one for both families (`NFPROTO_UNSPEC`) from 7.3.
+#[cfg(not(nf_helper_api_7_3))]
+const FAMILIES: [u8; 2] = [NFPROTO_IPV4 as u8, NFPROTO_IPV6 as u8];
+#[cfg(nf_helper_api_7_3)]
+const FAMILIES: [u8; 1] = [NFPROTO_UNSPEC];
+/// `NFPROTO_UNSPEC`: a helper for every family (7.3).
+#[cfg(nf_helper_api_7_3)]
+const NFPROTO_UNSPEC: u8 = 0;
+
 /// At most this many helpers per registration.
-pub(crate) const MAX_HELPERS: usize = 16;
+const MAX_HELPERS: usize = MAX_PORTS * FAMILIES.len();
 
 /// Registered helpers of the bound [`Helper`]; unregistered on drop.
 ///
@@ -96,65 +160,118 @@ unsafe impl Send for Registration {}
 // SAFETY: `&Registration` gives no access to the pointers.
 unsafe impl Sync for Registration {}
 
+/// What all helpers of one registration share.
+struct Common<'a> {
+    module: &'static ThisModule,
+    protonum: u16,
+    name: &'a CStr,
+    default_port: u16,
+    policy: bindings::nf_conntrack_expect_policy,
+}
+
+impl Common<'_> {
+    /// Fills `h` as `nf_ct_helper_init` does for a helper of the bound [`Helper`] serving
+    /// `family` on `port`, named as [`HelperName`] says.
+    fn init_helper(&self, h: &mut bindings::nf_conntrack_helper, family: u8, port: u16) -> Result {
+        let full = HelperName::new(self.name, self.default_port, port).ok_or(EINVAL)?;
+        #[cfg(not(nf_helper_api_7_3))]
+        {
+            // The kernel appends the port itself (to the same name, checked above).
+            let _ = full;
+            // SAFETY: `h` is writable; `name` is NUL-terminated and, with the port appended,
+            // fits the helper's name; the policy is read during the call; the callbacks are C
+            // functions of exactly the prototypes of the fields; `module` is this module.
+            unsafe {
+                bindings::nf_ct_helper_init(
+                    h,
+                    u16::from(family),
+                    self.protonum,
+                    self.name.as_char_ptr(),
+                    self.default_port,
+                    port,
+                    u32::from(port),
+                    &self.policy,
+                    0,
+                    Some(bindings::nf_ftp_rs_help),
+                    Some(bindings::nf_ftp_rs_from_nlattr),
+                    self.module.as_ptr().cast(),
+                )
+            };
+        }
+        #[cfg(nf_helper_api_7_3)]
+        {
+            // SAFETY: `h` is writable; the name is NUL-terminated and fits; the policy is read
+            // during the call; the callbacks are C functions of exactly the prototypes of the
+            // fields; `module` is this module.
+            unsafe {
+                bindings::nf_ct_helper_init(
+                    h,
+                    family,
+                    self.protonum,
+                    full.as_cstr().as_char_ptr(),
+                    &self.policy,
+                    0,
+                    Some(bindings::nf_ftp_rs_help),
+                    Some(bindings::nf_ftp_rs_from_nlattr),
+                    self.module.as_ptr().cast(),
+                )
+            };
+        }
+        Ok(())
+    }
+}
+
 impl Registration {
-    /// Registers one helper of the bound [`Helper`] per entry of `ports`, for layer 4
-    /// protocol `protonum`, named `name` on `default_port` and `name-<port>` elsewhere (the
-    /// kernel's naming).
+    /// Registers the helpers of the bound [`Helper`] for `ports` (at most [`MAX_PORTS`]), for
+    /// layer 4 protocol `protonum`: on each port, helpers named as [`HelperName`] says for
+    /// IPv4 and IPv6.
     pub(crate) fn register(
         module: &'static ThisModule,
         name: &CStr,
         default_port: u16,
         protonum: u16,
         policy: ExpectPolicy,
-        ports: &[HelperPort],
+        ports: &[u16],
     ) -> Result<Self> {
-        if ports.is_empty() || ports.len() > MAX_HELPERS {
+        if ports.is_empty() || ports.len() > MAX_PORTS {
             return Err(EINVAL);
         }
-        let c_policy = bindings::nf_conntrack_expect_policy {
-            max_expected: policy.max_expected,
-            timeout: policy.timeout,
-            name: [0; 16],
+        let common = Common {
+            module,
+            protonum,
+            name,
+            default_port,
+            policy: bindings::nf_conntrack_expect_policy {
+                max_expected: policy.max_expected,
+                timeout: policy.timeout,
+                name: [0; 16],
+            },
         };
+        let n = ports.len() * FAMILIES.len();
         // The kernel copies each helper: this array only lives through the call.
-        let mut helpers = KVec::with_capacity(ports.len(), GFP_KERNEL)?;
-        for p in ports {
-            let mut h = pin_init::zeroed::<bindings::nf_conntrack_helper>();
-            // SAFETY: `h` is writable; `name` is NUL-terminated; the policy is read during the
-            // call; the callbacks are C functions of exactly the prototypes of the fields;
-            // `module` is this module.
-            unsafe {
-                bindings::nf_ct_helper_init(
-                    &mut h,
-                    p.family,
-                    protonum,
-                    name.as_char_ptr(),
-                    default_port,
-                    p.port,
-                    u32::from(p.port),
-                    &c_policy,
-                    0,
-                    Some(bindings::nf_ftp_rs_help),
-                    Some(bindings::nf_ftp_rs_from_nlattr),
-                    module.as_ptr().cast(),
-                )
-            };
-            helpers.push(h, GFP_KERNEL)?;
+        let mut helpers = KVec::with_capacity(n, GFP_KERNEL)?;
+        for &port in ports {
+            for family in FAMILIES {
+                let mut h = pin_init::zeroed::<bindings::nf_conntrack_helper>();
+                common.init_helper(&mut h, family, port)?;
+                helpers.push(h, GFP_KERNEL)?;
+            }
         }
         let mut reg = Self {
             ptrs: [core::ptr::null_mut(); MAX_HELPERS],
             count: 0,
         };
-        // SAFETY: `helpers` holds `ports.len()` initialized helpers, `reg.ptrs` has room for
-        // as many pointers. On failure the function unregisters what it registered.
+        // SAFETY: `helpers` holds `n` initialized helpers, `reg.ptrs` has room for as many
+        // pointers (`n <= MAX_HELPERS`). On failure the function unregisters what it
+        // registered.
         to_result(unsafe {
             bindings::nf_conntrack_helpers_register(
                 helpers.as_mut_ptr(),
-                ports.len() as c_uint,
+                n as c_uint,
                 reg.ptrs.as_mut_ptr(),
             )
         })?;
-        reg.count = ports.len();
+        reg.count = n;
         Ok(reg)
     }
 }
@@ -219,4 +336,35 @@ unsafe extern "C" fn nf_ftp_rs_from_nlattr_rust(
         Bound::from_nlattr(ct, data)?;
         Ok(0)
     })
+}
+
+#[cfg(nf_ftp_rs_test)]
+#[kunit_tests(nf_conntrack_ftp_rs_helper_name)]
+mod tests {
+    use super::*;
+
+    fn name(port: u16) -> Option<KVec<u8>> {
+        let n = HelperName::new(c"ftp", 21, port)?;
+        let mut v = KVec::new();
+        v.extend_from_slice(n.as_cstr().to_bytes(), GFP_KERNEL)
+            .ok()?;
+        Some(v)
+    }
+
+    #[test]
+    fn names_follow_the_kernel() {
+        assert_eq!(name(21).as_deref(), Some(&b"ftp"[..]));
+        assert_eq!(name(2121).as_deref(), Some(&b"ftp-2121"[..]));
+        assert_eq!(name(1).as_deref(), Some(&b"ftp-1"[..]));
+        assert_eq!(name(65535).as_deref(), Some(&b"ftp-65535"[..]));
+    }
+
+    #[test]
+    fn long_names_are_refused() {
+        // 15 characters and the NUL fill the 16 bytes; one more does not fit.
+        assert!(HelperName::new(c"abcdefghi", 1, 12345).is_some());
+        assert!(HelperName::new(c"abcdefghij", 1, 12345).is_none());
+        assert!(HelperName::new(c"abcdefghijklmno", 1, 1).is_none());
+        assert!(HelperName::new(c"abcdefghijklmno", 7, 7).is_some());
+    }
 }

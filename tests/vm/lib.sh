@@ -37,6 +37,25 @@ helper_drops_since_mark() {
 	dmesg_since_mark | grep -o 'helper ftp[-0-9]* dropping packet: [^I]*' | sed 's/ *$//' | sort -u
 }
 
+# kernel_at_least MAJOR MINOR: whether the running kernel is that version or newer.
+kernel_at_least() {
+	local v
+	v=$(uname -r | sed 's/^\([0-9]*\)\.\([0-9]*\).*/\1 \2/')
+	set -- "$1" "$2" $v
+	[ "$3" -gt "$1" ] || { [ "$3" -eq "$1" ] && [ "$4" -ge "$2" ]; }
+}
+
+# The helper a ruleset assigns to FTP servers on port 2121. Up to 7.2 the helpers are per
+# port ("ftp-2121", registered with ports=21,2121); 7.3's C helper registers one helper,
+# "ftp", and the rule alone chooses the port. This module registers "ftp-2121" on 7.3 too
+# (tests/vm/test-params.sh checks that), but the tests that compare it with the C use the
+# ruleset both load under.
+if kernel_at_least 7 3; then
+	HELPER_2121=ftp
+else
+	HELPER_2121=ftp-2121
+fi
+
 loaded() {
 	grep -q "^$1 " /proc/modules
 }

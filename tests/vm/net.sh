@@ -69,11 +69,11 @@ topo_up() {
 
 # The router's firewall: forward only established/related, new connections to the FTP
 # control ports, and assign the helper to the control connections.
-#   fw_up          "ftp" on port 21, "ftp-2121" on port 2121
+#   fw_up          "ftp" on port 21, $HELPER_2121 (lib.sh) on port 2121
 #   fw_up none     no helper assigned
 fw_up() {
 	local objects='ct helper ftp-21 { type "ftp" protocol tcp; }
-	ct helper ftp-2121 { type "ftp-2121" protocol tcp; }'
+	ct helper ftp-2121 { type "'"$HELPER_2121"'" protocol tcp; }'
 	local assign='tcp dport 21 ct helper set "ftp-21"
 		tcp dport 2121 ct helper set "ftp-2121"'
 	[ "${1-}" = none ] && objects= assign=
@@ -167,7 +167,14 @@ helper_load() {
 	shift
 	case $impl in
 	rust) insmod "$FTP_RS_KO" "$@" ;;
-	c) insmod "$C_FTP_KO" "$@" && insmod "$C_NAT_FTP_KO" ;;
+	c)
+		# 7.3's C helper has no ports= (one helper, "ftp", on the ports the rules choose).
+		if kernel_at_least 7 3; then
+			local a
+			for a; do shift; case $a in ports=*) ;; *) set -- "$@" "$a" ;; esac; done
+		fi
+		insmod "$C_FTP_KO" "$@" && insmod "$C_NAT_FTP_KO"
+		;;
 	esac
 }
 

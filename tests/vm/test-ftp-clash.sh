@@ -41,7 +41,7 @@ rust=$(clash rust)
 printf 'C:\n%s\nRust:\n%s\n' "$c" "$rust"
 echo "$rust" | grep -q 'expectations: 1' || fail "expected exactly the first connection's expectation"
 echo "$rust" | grep -q 'second PORT: dropped' || fail "the clashing PORT was not dropped"
-echo "$rust" | grep -q 'helper ftp-2121 dropping packet: cannot add expectation' ||
+echo "$rust" | grep -q "helper $HELPER_2121 dropping packet: cannot add expectation" ||
 	fail "no 'cannot add expectation' log"
 [ "$c" = "$rust" ] || fail "C and Rust differ"
 echo "ok: same as C"

@@ -11,6 +11,28 @@ expect_eq "mode of ports" 400 "$(stat -c %a $P/ports)"
 echo 0 >$P/loose || fail "writing loose through sysfs"
 expect_eq "loose after writing 0" N "$(cat $P/loose)"
 expect_fail "writing ports through sysfs" sh -c "echo 21 >$P/ports"
+
+# The helpers' names, on every kernel (7.3 included, whose C registers only "ftp"): "ftp" on
+# port 21, "ftp-<port>" elsewhere, each for IPv4 and IPv6; what nft's ct helper objects name.
+helper_exists() { # NAME L3PROTO
+	nft -f - 2>/dev/null <<NFT
+table inet names {
+	ct helper h { type "$1" protocol tcp; l3proto $2; }
+}
+NFT
+	local rc=$?
+	nft delete table inet names 2>/dev/null
+	return $rc
+}
+for name in ftp ftp-2121; do
+	for l3 in ip ip6; do
+		helper_exists $name $l3 || fail "no helper $name for $l3"
+	done
+done
+echo "ok: helpers ftp and ftp-2121 for ip and ip6"
+helper_exists ftp-2122 ip && fail "a helper ftp-2122 exists without port 2122"
+echo "ok: no helper ftp-2122"
+
 rmmod nf_conntrack_ftp_rs || fail "rmmod"
 loaded nf_conntrack_ftp_rs && fail "module still loaded after rmmod"
 
