@@ -11,7 +11,9 @@
 #   make check-distro [DEBIAN_KERNEL=7.2]  the VM tests on Debian's stock kernel, the module
 #                     built in a trixie chroot with that kernel's own toolchain
 #   make demo         boot the kernel, load the module, show it at work
-#   make install      modules_install into KDIR's kernel
+#   make install      install into KDIR's kernel: module (updates/), depmod, modprobe.d file
+#   make dkms-check [DEBIAN_KERNEL=7.2]  dkms install in the trixie chroot for Debian's stock
+#                     kernel, then the VM tests on that kernel with the DKMS-built module
 #   make clean
 
 SHELL := /bin/bash
@@ -49,7 +51,7 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) MO=$(MO) $(if $(LLVM),LLVM=$(LLVM)) RUSTC=$
 	BINDGEN=$(BINDGEN) $(if $(CLIPPY),CLIPPY=1 CLIPPY_DRIVER=$(dir $(RUSTC))clippy-driver) \
 	$(if $(NF_FTP_RS_TEST),NF_FTP_RS_TEST=1)
 
-.PHONY: all modules clean install check check-debug check-distro demo setup kernel
+.PHONY: all modules clean install check check-debug check-distro dkms-check demo setup kernel
 
 all: modules
 	@ln -sf $(MO)/nf_conntrack_ftp_rs.ko nf_conntrack_ftp_rs.ko
@@ -67,8 +69,15 @@ modules:
 		exit 1; }
 	$(KMAKE) modules
 
+# As an operator installs it: the module under updates/ of KDIR's kernel (or of
+# INSTALL_MOD_PATH), its module index, and the modprobe.d file that makes nft's on-demand load
+# of helper "ftp" insert this module, not the in-tree one (see modprobe.d/).
+NF_KERNELRELEASE = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 install: modules
-	$(KMAKE) modules_install
+	$(KMAKE) modules_install INSTALL_MOD_DIR=updates
+	install -D -m 644 modprobe.d/nf_conntrack_ftp_rs.conf \
+		$(INSTALL_MOD_PATH)/etc/modprobe.d/nf_conntrack_ftp_rs.conf
+	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(NF_KERNELRELEASE)
 
 clean:
 	rm -rf $(MO) nf_conntrack_ftp_rs.ko
@@ -93,6 +102,11 @@ DEBIAN_KERNEL ?= 7.2
 check-distro: setup
 	scripts/distro-kernel $(DEBIAN_KERNEL)
 	scripts/vm-run --stock $(DEBIAN_KERNEL) -- tests/vm/run-all
+
+# DKMS as an operator runs it (dkms.conf), in the trixie chroot, for Debian's stock kernel.
+dkms-check: setup
+	scripts/distro-kernel $(DEBIAN_KERNEL)
+	scripts/dkms-check $(DEBIAN_KERNEL)
 
 demo: kernel
 	scripts/demo

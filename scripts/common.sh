@@ -45,3 +45,17 @@ kernel_build_dir() {
 		sha256sum | cut -c1-12)
 	echo "$CACHE/kbuild/$ver-$variant-$hash"
 }
+
+# The trixie chroot of scripts/distro-kernel: the toolchain of Debian's stock kernels.
+TRIXIE_ROOT=$CACHE/distro/trixie-root
+
+# in_chroot CMD: runs CMD (bash) in the trixie chroot, with /proc mounted while this script
+# runs.
+in_chroot() {
+	if ! mountpoint -q "$TRIXIE_ROOT/proc"; then
+		mount -t proc proc "$TRIXIE_ROOT/proc"
+		trap 'umount "$TRIXIE_ROOT/proc" 2>/dev/null || true' EXIT
+	fi
+	chroot "$TRIXIE_ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+		LANG=C.UTF-8 /bin/bash -c "$1"
+}
