@@ -364,7 +364,9 @@ mod tests {
         // 15 characters and the NUL fill the 16 bytes; one more does not fit.
         assert!(HelperName::new(c"abcdefghi", 1, 12345).is_some());
         assert!(HelperName::new(c"abcdefghij", 1, 12345).is_none());
-        assert!(HelperName::new(c"abcdefghijklmno", 1, 1).is_none());
+        // On the default port the name has no suffix.
         assert!(HelperName::new(c"abcdefghijklmno", 7, 7).is_some());
+        assert!(HelperName::new(c"abcdefghijklmno", 21, 7).is_none());
+        assert!(HelperName::new(c"abcdefghijklmnop", 7, 7).is_none());
     }
 }
