@@ -10,6 +10,8 @@
 #   make check-debug  the VM tests on the debug kernel (KASAN, lockdep, kmemleak, failslab)
 #   make check-distro [DEBIAN_KERNEL=7.2]  the VM tests on Debian's stock kernel, the module
 #                     built in a trixie chroot with that kernel's own toolchain
+#   make bench [BENCH_KERNEL=7.2] [BENCH_PARAMS='iters=5000']  the in-kernel cost per packet
+#                     next to the C helper, in one boot (project or stock kernel; tests/bench)
 #   make demo         boot the kernel, load the module, show it at work
 #   make install      install into KDIR's kernel: module (updates/), depmod, modprobe.d file
 #   make dkms-check [DEBIAN_KERNEL=7.2]  dkms install in the trixie chroot for Debian's stock
@@ -51,7 +53,7 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) MO=$(MO) $(if $(LLVM),LLVM=$(LLVM)) RUSTC=$
 	BINDGEN=$(BINDGEN) $(if $(CLIPPY),CLIPPY=1 CLIPPY_DRIVER=$(dir $(RUSTC))clippy-driver) \
 	$(if $(NF_FTP_RS_TEST),NF_FTP_RS_TEST=1)
 
-.PHONY: all modules clean install check check-debug check-distro dkms-check demo setup kernel
+.PHONY: all modules clean install check check-debug check-distro dkms-check bench demo setup kernel
 
 all: modules
 	@ln -sf $(MO)/nf_conntrack_ftp_rs.ko nf_conntrack_ftp_rs.ko
@@ -107,6 +109,11 @@ check-distro: setup
 dkms-check: setup
 	scripts/distro-kernel $(DEBIAN_KERNEL)
 	scripts/dkms-check $(DEBIAN_KERNEL)
+
+# The C helper and this module on the same packets, in one boot: ratios, not a timed test.
+# BENCH_KERNEL=7.2 or 7.3: on Debian's stock kernel instead (-O2, what operators run).
+bench: kernel
+	scripts/bench $(if $(BENCH_KERNEL),--stock $(BENCH_KERNEL)) '$(BENCH_PARAMS)'
 
 demo: kernel
 	scripts/demo

@@ -1,0 +1,617 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kernel side of `make bench` (scripts/bench): calls help() of two FTP conntrack helpers
+ * loaded together under different names -- the in-tree C one ("ftp-2121") and
+ * nf_conntrack_ftp_rs ("ftp-2122") -- on the same packets, and prints the cost per packet of
+ * each packet kind and the aggregate rate with one thread per CPU.
+ *
+ * The conntracks are real (nf_conntrack_alloc, help extension, the helper looked up by name
+ * and referenced as nft's ct helper objects do), established, never confirmed; the packets
+ * are real skbs, linear or not. A kind "at a line start" is primed so that every call parses
+ * it; expectations are created for real (each call replaces the previous one, as a repeated
+ * command does).
+ */
+#include <linux/module.h>
+#include <linux/kthread.h>
+#include <linux/skbuff.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/sort.h>
+#include <linux/completion.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_core.h>
+#include <net/netfilter/nf_conntrack_expect.h>
+#include <net/netfilter/nf_conntrack_helper.h>
+#include <net/netfilter/nf_conntrack_zones.h>
+
+static char *c_helper = "ftp-2121";
+module_param(c_helper, charp, 0400);
+MODULE_PARM_DESC(c_helper, "Name of the C helper (default ftp-2121)");
+static char *rust_helper = "ftp-2122";
+module_param(rust_helper, charp, 0400);
+MODULE_PARM_DESC(rust_helper, "Name of the Rust helper (default ftp-2122)");
+static unsigned int iters = 2000;
+module_param(iters, uint, 0400);
+MODULE_PARM_DESC(iters, "Calls per kind and round (default 2000)");
+static unsigned int rounds = 7;
+module_param(rounds, uint, 0400);
+MODULE_PARM_DESC(rounds, "Rounds; the median is reported (default 7, at most 31)");
+static unsigned int mt_packets = 20000;
+module_param(mt_packets, uint, 0400);
+MODULE_PARM_DESC(mt_packets, "Packets of the mix per CPU in the multi-CPU run (default 20000)");
+
+#define MAX_ROUNDS 31
+#define SEQ_LINE 100000u	/* where "line start" kinds sit (primed) */
+#define SEQ_MID 900000u		/* never a line start */
+
+enum { ORIG, REPLY };
+
+struct kind {
+	const char *name;
+	int v6;
+	int dir;
+	int line_start;
+	int nonlinear;
+	unsigned int len;	/* payload length; 0: strlen(text) */
+	const char *text;	/* payload format, %u: the client's last address byte; repeated
+				 * to fill long kinds */
+};
+
+/*
+ * The client is 10.0.1.<client> / fd00:1::<client>, the server 10.0.2.2 / fd00:2::2 (as in
+ * tests/vm/net.sh); each thread of the multi-CPU run is another client, so that their
+ * expectations do not clash.
+ */
+static const struct kind kinds[] = {
+	{ "mid-line 1400 B", 0, ORIG, 0, 0, 1400, "data in the middle of a long line, " },
+	{ "line start, NOOP", 0, ORIG, 1, 0, 0, "NOOP\r\n" },
+	{ "line start, 230 reply", 0, REPLY, 1, 0, 0, "230 Login successful.\r\n" },
+	{ "PORT", 0, ORIG, 1, 0, 0, "PORT 10,0,1,%u,117,48\r\n" },
+	{ "EPRT v4", 0, ORIG, 1, 0, 0, "EPRT |1|10.0.1.%u|30000|\r\n" },
+	{ "EPRT v6", 1, ORIG, 1, 0, 0, "EPRT |2|fd00:1::%x|30000|\r\n" },
+	{ "227", 0, REPLY, 1, 0, 0, "227 Entering Passive Mode (10,0,2,2,117,48).\r\n" },
+	{ "229", 0, REPLY, 1, 0, 0, "229 Entering Extended Passive Mode (|||30000|)\r\n" },
+	{ "partial PORT (dropped)", 0, ORIG, 1, 0, 0, "PORT 10,0,1,2,1" },
+	{ "multi-line reply 1400 B", 0, REPLY, 1, 0, 1400, "214-The following commands are recognized.\r\n" },
+	{ "non-linear 9000 B", 0, ORIG, 1, 1, 9000, "STOR some-file-with-a-long-name.bin\r\n" },
+};
+#define NKINDS ARRAY_SIZE(kinds)
+
+/* The mix: mostly segments no command is in, a few commands (indexes into kinds[]). */
+static const u8 mix[] = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 9, 0, 0, 0, 0, 0, 0, 0, 3, 6 };
+
+/* A helper by name, for IPv4 and IPv6 (two helpers up to 7.2), held for the run. */
+struct helper_ref {
+	const char *name;
+	struct nf_conntrack_helper *h4, *h6;
+};
+
+/*
+ * One conntrack and the packet of one kind, for one helper. A non-linear kind has a fresh
+ * packet per call (pool), made before the timed calls: a helper may linearize the packet it
+ * is given (7.2's C does), as it would each packet once.
+ */
+struct flow {
+	struct nf_conn *ct;
+	struct sk_buff *skb;
+	unsigned int protoff;
+	enum ip_conntrack_info ctinfo;
+	const struct kind *kind;
+	u8 client;
+	struct sk_buff **pool;
+	unsigned int npool;
+};
+
+static void fill_tuple(struct nf_conntrack_tuple *t, int v6, int reply, u8 client)
+{
+	memset(t, 0, sizeof(*t));
+	t->src.l3num = v6 ? AF_INET6 : AF_INET;
+	t->dst.protonum = IPPROTO_TCP;
+	t->dst.dir = reply ? IP_CT_DIR_REPLY : IP_CT_DIR_ORIGINAL;
+	if (v6) {
+		struct in6_addr cl = { .s6_addr = { 0xfd, 0, 0, 1, [15] = client } };
+		struct in6_addr sv = { .s6_addr = { 0xfd, 0, 0, 2, [15] = 2 } };
+
+		t->src.u3.in6 = reply ? sv : cl;
+		t->dst.u3.in6 = reply ? cl : sv;
+	} else {
+		t->src.u3.ip = reply ? htonl(0x0a000202) : htonl(0x0a000100 | client);
+		t->dst.u3.ip = reply ? htonl(0x0a000100 | client) : htonl(0x0a000202);
+	}
+	t->src.u.tcp.port = reply ? htons(2121) : htons(40000);
+	t->dst.u.tcp.port = reply ? htons(40000) : htons(2121);
+}
+
+static struct nf_conn *ct_new(struct helper_ref *ref, int v6, u8 client)
+{
+	struct nf_conntrack_helper *h = v6 ? ref->h6 : ref->h4;
+	struct nf_conntrack_tuple orig, repl;
+	struct nf_conn_help *help;
+	struct nf_conn *ct;
+
+	fill_tuple(&orig, v6, 0, client);
+	fill_tuple(&repl, v6, 1, client);
+	ct = nf_conntrack_alloc(&init_net, &nf_ct_zone_dflt, &orig, &repl, GFP_KERNEL);
+	if (IS_ERR(ct))
+		return ct;
+	help = nf_ct_helper_ext_add(ct, GFP_KERNEL);
+	/*
+	 * As nft's ct helper assignment: the conntrack counts on the helper (put when it is
+	 * freed), the module reference is the holder's (ours, for the run).
+	 */
+	if (!help || !refcount_inc_not_zero(&h->ct_refcnt)) {
+		nf_conntrack_free(ct);
+		return ERR_PTR(-ENOENT);
+	}
+	rcu_assign_pointer(help->helper, h);
+	set_bit(IPS_SEEN_REPLY_BIT, &ct->status);
+	return ct;
+}
+
+static void ct_free(struct nf_conn *ct)
+{
+	nf_ct_remove_expectations(ct);
+	nf_conntrack_free(ct);
+}
+
+/* The packet of kind k, with sequence number seq: network header at skb->data. */
+static struct sk_buff *skb_new(const struct kind *k, u32 seq, u8 client)
+{
+	unsigned int l3 = k->v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	unsigned int len, linear, tlen, i;
+	struct nf_conntrack_tuple t;
+	struct sk_buff *skb;
+	struct tcphdr *th;
+	char text[64];
+	u8 *p;
+
+	tlen = snprintf(text, sizeof(text), k->text, client);
+	if (tlen >= sizeof(text))
+		return NULL;
+	len = k->len ? k->len : tlen;
+	linear = k->nonlinear ? 0 : len;
+	fill_tuple(&t, k->v6, k->dir == REPLY, client);
+	skb = alloc_skb(MAX_HEADER + l3 + sizeof(*th) + linear, GFP_KERNEL);
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, MAX_HEADER);
+	skb_reset_network_header(skb);
+	if (k->v6) {
+		struct ipv6hdr *ip6 = skb_put_zero(skb, sizeof(*ip6));
+
+		ip6->version = 6;
+		ip6->payload_len = htons(sizeof(*th) + len);
+		ip6->nexthdr = IPPROTO_TCP;
+		ip6->hop_limit = 64;
+		ip6->saddr = t.src.u3.in6;
+		ip6->daddr = t.dst.u3.in6;
+	} else {
+		struct iphdr *ip = skb_put_zero(skb, sizeof(*ip));
+
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->tot_len = htons(sizeof(*ip) + sizeof(*th) + len);
+		ip->ttl = 64;
+		ip->protocol = IPPROTO_TCP;
+		ip->saddr = t.src.u3.ip;
+		ip->daddr = t.dst.u3.ip;
+	}
+	skb_set_transport_header(skb, l3);
+	th = skb_put_zero(skb, sizeof(*th));
+	th->source = t.src.u.tcp.port;
+	th->dest = t.dst.u.tcp.port;
+	th->seq = htonl(seq);
+	th->doff = sizeof(*th) / 4;
+	th->ack = 1;
+	/* The payload: the text, then filler lines up to len (a long line for mid-line). */
+	if (linear) {
+		p = skb_put(skb, len);
+		for (i = 0; i < len; i++)
+			p[i] = text[i % tlen];
+	} else {
+		unsigned int off = 0, frag = 0;
+
+		while (off < len) {
+			unsigned int n = min_t(unsigned int, PAGE_SIZE, len - off);
+			struct page *page = alloc_page(GFP_KERNEL);
+
+			if (!page) {
+				kfree_skb(skb);
+				return NULL;
+			}
+			p = page_address(page);
+			for (i = 0; i < n; i++)
+				p[i] = text[(off + i) % tlen];
+			skb_fill_page_desc(skb, frag++, page, 0, n);
+			skb->len += n;
+			skb->data_len += n;
+			skb->truesize += PAGE_SIZE;
+			off += n;
+		}
+	}
+	/* Long payloads end a line, so that the next segment would start one. */
+	if (k->len)
+		skb_store_bits(skb, skb->len - 2, "\r\n", 2);
+	return skb;
+}
+
+static int call(struct flow *f)
+{
+	const struct nf_conn_help *help = nfct_help(f->ct);
+	const struct nf_conntrack_helper *h = rcu_dereference(help->helper);
+	int (*fn)(struct sk_buff *, unsigned int, struct nf_conn *, enum ip_conntrack_info);
+
+	fn = rcu_dereference(h->help);
+	return fn(f->skb, f->protoff, f->ct, f->ctinfo);
+}
+
+static void pool_free(struct flow *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->npool; i++)
+		kfree_skb(f->pool[i]);
+	kvfree(f->pool);
+	f->pool = NULL;
+	f->npool = 0;
+}
+
+/* n fresh packets of the flow's (non-linear) kind. */
+static int pool_fill(struct flow *f, unsigned int n)
+{
+	pool_free(f);
+	f->pool = kvcalloc(n, sizeof(*f->pool), GFP_KERNEL);
+	if (!f->pool)
+		return -ENOMEM;
+	for (f->npool = 0; f->npool < n; f->npool++) {
+		f->pool[f->npool] = skb_new(f->kind, SEQ_LINE, f->client);
+		if (!f->pool[f->npool])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void flow_free(struct flow *f)
+{
+	if (!IS_ERR_OR_NULL(f->ct))
+		ct_free(f->ct);
+	kfree_skb(f->skb);
+	pool_free(f);
+	f->ct = NULL;
+	f->skb = NULL;
+}
+
+/* A conntrack of kind k with its packet; primed so that a line-start kind starts a line. */
+static int flow_new(struct flow *f, struct helper_ref *ref, const struct kind *k, u8 client)
+{
+	static const struct kind prime4 = { "", 0, ORIG, 0, 0, 0, "NOOP\r\n" };
+	struct kind prime = prime4;
+	struct sk_buff *p;
+
+	f->kind = k;
+	f->client = client;
+	f->pool = NULL;
+	f->npool = 0;
+	f->ct = ct_new(ref, k->v6, client);
+	if (IS_ERR(f->ct))
+		return PTR_ERR(f->ct);
+	f->skb = skb_new(k, k->line_start ? SEQ_LINE : SEQ_MID, client);
+	if (!f->skb) {
+		flow_free(f);
+		return -ENOMEM;
+	}
+	f->protoff = k->v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	f->ctinfo = k->dir == REPLY ? IP_CT_ESTABLISHED_REPLY : IP_CT_ESTABLISHED;
+	if (k->line_start) {
+		/* A 6-byte line just before: the helper remembers that a line starts at SEQ_LINE. */
+		struct flow pf = { .ct = f->ct, .protoff = f->protoff, .ctinfo = f->ctinfo };
+
+		prime.v6 = k->v6;
+		prime.dir = k->dir;
+		p = skb_new(&prime, SEQ_LINE - 6, client);
+		if (!p) {
+			flow_free(f);
+			return -ENOMEM;
+		}
+		pf.skb = p;
+		rcu_read_lock();
+		local_bh_disable();
+		call(&pf);
+		local_bh_enable();
+		rcu_read_unlock();
+		kfree_skb(p);
+	}
+	return 0;
+}
+
+/* ns per call of n calls on f (0 if the packets for them cannot be made). */
+static u64 time_calls(struct flow *f, unsigned int n)
+{
+	unsigned int i, batch;
+	u64 start, total = 0;
+
+	if (f->kind->nonlinear) {
+		struct sk_buff *keep = f->skb;
+
+		if (pool_fill(f, n))
+			return 0;
+		rcu_read_lock();
+		local_bh_disable();
+		start = ktime_get_ns();
+		for (i = 0; i < n; i++) {
+			f->skb = f->pool[i];
+			call(f);
+		}
+		total = ktime_get_ns() - start;
+		local_bh_enable();
+		rcu_read_unlock();
+		f->skb = keep;
+		pool_free(f);
+		return div_u64(total, n);
+	}
+	for (i = 0; i < n; i += batch) {
+		batch = min(n - i, 500u);
+		rcu_read_lock();
+		local_bh_disable();
+		start = ktime_get_ns();
+		for (unsigned int j = 0; j < batch; j++)
+			call(f);
+		total += ktime_get_ns() - start;
+		local_bh_enable();
+		rcu_read_unlock();
+		cond_resched();
+	}
+	return div_u64(total, n);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median, min and max of v[0..n), sorted in place. */
+static void stats(u64 *v, unsigned int n, u64 *med, u64 *lo, u64 *hi)
+{
+	sort(v, n, sizeof(*v), cmp_u64, NULL);
+	*med = v[n / 2];
+	*lo = v[0];
+	*hi = v[n - 1];
+}
+
+/* Ratio b/a with three decimals, as "r.ddd". */
+static void ratio(char *buf, size_t len, u64 b, u64 a)
+{
+	u64 r = a ? div64_u64(b * 1000, a) : 0;
+
+	snprintf(buf, len, "%llu.%03llu", div_u64(r, 1000), r % 1000);
+}
+
+static struct helper_ref refs[2];
+
+static int per_kind(void)
+{
+	static u64 v[2][MAX_ROUNDS];
+	struct flow f[2];
+	unsigned int k, r, i;
+	char q[16];
+	int err;
+
+	pr_info("nf_ftp_bench: %u calls per kind and round, median of %u rounds (min..max); under TCG only the ratio means anything\n",
+		iters, rounds);
+	pr_info("nf_ftp_bench: %-26s %18s %18s %7s\n", "kind", "C ns/pkt", "Rust ns/pkt", "Rust/C");
+	for (k = 0; k < NKINDS; k++) {
+		u64 med[2], lo[2], hi[2];
+
+		for (i = 0; i < 2; i++) {
+			err = flow_new(&f[i], &refs[i], &kinds[k], 2);
+			if (err) {
+				if (i)
+					flow_free(&f[0]);
+				pr_err("nf_ftp_bench: %s: cannot set up a flow for %s (%d)\n",
+				       kinds[k].name, refs[i].name, err);
+				return err;
+			}
+		}
+		/*
+		 * Alternate C and Rust round by round, so that drift hits both alike. The two
+		 * announce the same data connection: the other's expectation goes first (within
+		 * a round, each call replaces its own, as a repeated command does).
+		 */
+		for (r = 0; r < rounds; r++)
+			for (i = 0; i < 2; i++) {
+				nf_ct_remove_expectations(f[!i].ct);
+				v[i][r] = time_calls(&f[i], iters);
+			}
+		for (i = 0; i < 2; i++) {
+			stats(v[i], rounds, &med[i], &lo[i], &hi[i]);
+			flow_free(&f[i]);
+		}
+		ratio(q, sizeof(q), med[1], med[0]);
+		pr_info("nf_ftp_bench: %-26s %6llu (%4llu..%4llu) %6llu (%4llu..%4llu) %7s\n",
+			kinds[k].name, med[0], lo[0], hi[0], med[1], lo[1], hi[1], q);
+	}
+
+	/* The mix on one CPU: the mean cost of its packets, each kind with its own conntrack. */
+	{
+		static struct flow mf[2][NKINDS];
+		u64 med[2], lo[2], hi[2];
+
+		memset(mf, 0, sizeof(mf));
+		for (i = 0; i < 2; i++)
+			for (k = 0; k < NKINDS; k++) {
+				err = flow_new(&mf[i][k], &refs[i], &kinds[k], 2);
+				if (err)
+					goto mix_out;
+			}
+		for (r = 0; r < rounds; r++)
+			for (i = 0; i < 2; i++) {
+				u64 total = 0;
+
+				for (k = 0; k < NKINDS; k++)
+					nf_ct_remove_expectations(mf[!i][k].ct);
+				for (k = 0; k < ARRAY_SIZE(mix); k++)
+					total += time_calls(&mf[i][mix[k]], max(iters / 10, 1u));
+				v[i][r] = div_u64(total, ARRAY_SIZE(mix));
+			}
+		for (i = 0; i < 2; i++)
+			stats(v[i], rounds, &med[i], &lo[i], &hi[i]);
+		ratio(q, sizeof(q), med[1], med[0]);
+		pr_info("nf_ftp_bench: %-26s %6llu (%4llu..%4llu) %6llu (%4llu..%4llu) %7s\n",
+			"mix (one CPU)", med[0], lo[0], hi[0], med[1], lo[1], hi[1], q);
+mix_out:
+		for (i = 0; i < 2; i++)
+			for (k = 0; k < NKINDS; k++)
+				if (mf[i][k].ct || mf[i][k].skb)
+					flow_free(&mf[i][k]);
+	}
+	return err;
+}
+
+/* Multi-CPU: the mix on every online CPU at once, one thread per CPU. */
+struct worker {
+	struct task_struct *task;
+	struct helper_ref *ref;
+	struct flow f[NKINDS];
+	int err;
+};
+
+static atomic_t mt_ready;
+static DECLARE_COMPLETION(mt_go);
+static atomic_t mt_left;
+static DECLARE_COMPLETION(mt_done);
+
+static int worker_fn(void *data)
+{
+	struct worker *w = data;
+	unsigned int n, k;
+
+	atomic_inc(&mt_ready);
+	wait_for_completion(&mt_go);
+	for (n = 0; n < mt_packets; ) {
+		rcu_read_lock();
+		local_bh_disable();
+		for (k = 0; k < ARRAY_SIZE(mix) && n < mt_packets; k++, n++)
+			call(&w->f[mix[k]]);
+		local_bh_enable();
+		rcu_read_unlock();
+		cond_resched();
+	}
+	if (atomic_dec_and_test(&mt_left))
+		complete(&mt_done);
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(HZ / 100);
+	return 0;
+}
+
+/* Packets per second of all CPUs together, with helper ref. */
+static int multi_cpu(struct helper_ref *ref, u64 *pps)
+{
+	unsigned int ncpu = num_online_cpus(), cpu, i = 0, k;
+	struct worker *w;
+	u64 start, ns;
+	int err = 0;
+
+	w = kcalloc(ncpu, sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return -ENOMEM;
+	atomic_set(&mt_ready, 0);
+	atomic_set(&mt_left, ncpu);
+	reinit_completion(&mt_go);
+	reinit_completion(&mt_done);
+	for_each_online_cpu(cpu) {
+		for (k = 0; k < NKINDS && !err; k++)
+			err = flow_new(&w[i].f[k], ref, &kinds[k], 10 + i);
+		if (err)
+			break;
+		w[i].task = kthread_create_on_cpu(worker_fn, &w[i], cpu, "nf_ftp_bench/%u");
+		if (IS_ERR(w[i].task)) {
+			err = PTR_ERR(w[i].task);
+			w[i].task = NULL;
+			break;
+		}
+		wake_up_process(w[i].task);
+		i++;
+	}
+	if (!err) {
+		while (atomic_read(&mt_ready) < ncpu)
+			schedule_timeout_uninterruptible(1);
+		start = ktime_get_ns();
+		complete_all(&mt_go);
+		wait_for_completion(&mt_done);
+		ns = ktime_get_ns() - start;
+		*pps = div64_u64((u64)ncpu * mt_packets * NSEC_PER_SEC, max(ns, 1ull));
+	} else {
+		/* Let started workers run to the end. */
+		complete_all(&mt_go);
+	}
+	for (i = 0; i < ncpu; i++) {
+		if (w[i].task)
+			kthread_stop(w[i].task);
+		for (k = 0; k < NKINDS; k++)
+			if (w[i].f[k].ct || w[i].f[k].skb)
+				flow_free(&w[i].f[k]);
+	}
+	kfree(w);
+	return err;
+}
+
+static int __init nf_ftp_bench_init(void)
+{
+	static u64 pps[2][MAX_ROUNDS];
+	u64 med[2], lo[2], hi[2];
+	unsigned int i, r;
+	char q[16];
+	int err = 0;
+
+	if (rounds < 1 || rounds > MAX_ROUNDS || !iters || !mt_packets)
+		return -EINVAL;
+	refs[0].name = c_helper;
+	refs[1].name = rust_helper;
+	for (i = 0; i < 2; i++) {
+		/* Held for the run: the helper modules cannot go away under it. */
+		refs[i].h4 = nf_conntrack_helper_try_module_get(refs[i].name, NFPROTO_IPV4, IPPROTO_TCP);
+		refs[i].h6 = nf_conntrack_helper_try_module_get(refs[i].name, NFPROTO_IPV6, IPPROTO_TCP);
+		if (!refs[i].h4 || !refs[i].h6) {
+			pr_err("nf_ftp_bench: no helper named %s (load the C helper with ports=2121 and nf_conntrack_ftp_rs with ports=2122)\n",
+			       refs[i].name);
+			err = -ENOENT;
+			goto out;
+		}
+	}
+	pr_info("nf_ftp_bench: C helper %s, Rust helper %s, %u online CPUs\n",
+		c_helper, rust_helper, num_online_cpus());
+	err = per_kind();
+	if (err)
+		goto out;
+	for (r = 0; r < rounds && !err; r++)
+		for (i = 0; i < 2 && !err; i++)
+			err = multi_cpu(&refs[i], &pps[i][r]);
+	if (err)
+		goto out;
+	for (i = 0; i < 2; i++)
+		stats(pps[i], rounds, &med[i], &lo[i], &hi[i]);
+	ratio(q, sizeof(q), med[1], med[0]);
+	pr_info("nf_ftp_bench: mix on %u CPUs at once, %u packets each: C %llu pkt/s (%llu..%llu), Rust %llu pkt/s (%llu..%llu), Rust/C %s\n",
+		num_online_cpus(), mt_packets, med[0], lo[0], hi[0], med[1], lo[1], hi[1], q);
+	pr_info("nf_ftp_bench: done\n");
+out:
+	for (i = 0; i < 2; i++) {
+		if (refs[i].h4)
+			nf_conntrack_helper_put(refs[i].h4);
+		if (refs[i].h6)
+			nf_conntrack_helper_put(refs[i].h6);
+	}
+	return err;
+}
+
+static void __exit nf_ftp_bench_exit(void)
+{
+}
+
+module_init(nf_ftp_bench_init);
+module_exit(nf_ftp_bench_exit);
+MODULE_DESCRIPTION("make bench: the C and the Rust FTP helper on the same packets");
+MODULE_LICENSE("GPL");
