@@ -18,9 +18,10 @@ use super::conn::{Conn, CtInfo};
 use super::conn::{NFPROTO_IPV4, NFPROTO_IPV6};
 use super::skb::Skb;
 use core::ffi::{c_int, c_uint};
+use core::fmt::Write;
 use kernel::error::{from_result, to_result};
 use kernel::prelude::*;
-use kernel::str::CStr;
+use kernel::str::{CStr, NullTerminatedFormatter};
 use kernel::ThisModule;
 
 /// What to do with a packet.
@@ -88,46 +89,23 @@ impl HelperName {
     /// `None` if the name does not fit (`NF_CT_HELPER_NAME_LEN` with its NUL).
     pub(crate) fn new(name: &CStr, default_port: u16, port: u16) -> Option<Self> {
         let mut buf = [0u8; bindings::NF_CT_HELPER_NAME_LEN as usize];
-        let mut len = 0;
-        // One byte stays for the NUL.
-        let room = buf.len() - 1;
-        let mut push = |b: u8| -> Option<()> {
-            *buf[..room].get_mut(len)? = b;
-            len += 1;
-            Some(())
-        };
-        for &b in name.to_bytes() {
-            push(b)?;
+        let name = name.to_str().ok()?;
+        // Fails when the text and its NUL do not fit.
+        let mut f = NullTerminatedFormatter::new(&mut buf)?;
+        if port == default_port {
+            write!(f, "{name}")
+        } else {
+            write!(f, "{name}-{port}")
         }
-        if port != default_port {
-            push(b'-')?;
-            let mut digits = [0u8; 5];
-            let mut n = port;
-            let mut count = 0;
-            loop {
-                digits[count] = b'0' + (n % 10) as u8;
-                count += 1;
-                n /= 10;
-                if n == 0 {
-                    break;
-                }
-            }
-            for &d in digits[..count].iter().rev() {
-                push(d)?;
-            }
-        }
+        .ok()?;
         Some(Self { buf })
     }
 
     /// The name, as the kernel shows it.
     #[cfg_attr(not(any(nf_helper_api_7_3, nf_ftp_rs_test)), allow(dead_code))]
     pub(crate) fn as_cstr(&self) -> &CStr {
-        // The buffer's last byte is never written: there is a NUL.
-        CStr::from_bytes_with_nul(&self.buf[..=self.len()]).unwrap_or(c"")
-    }
-
-    fn len(&self) -> usize {
-        self.buf.iter().position(|&b| b == 0).unwrap_or(0)
+        // `new` left a NUL in the buffer.
+        CStr::from_bytes_until_nul(&self.buf).unwrap_or(c"")
     }
 }
 
