@@ -49,6 +49,24 @@ kernel_build_dir() {
 # The trixie chroot of scripts/distro-kernel: the toolchain of Debian's stock kernels.
 TRIXIE_ROOT=$CACHE/distro/trixie-root
 
+# copy_worktree DEST: the working tree's files (tracked and new, not ignored) into DEST, as
+# a build elsewhere (the chroot) must see them.
+copy_worktree() {
+	rm -rf "$1" && mkdir -p "$1"
+	git -C "$REPO" ls-files -z --cached --others --exclude-standard |
+		(cd "$REPO" && tar --null -T - -cf -) | tar -C "$1" -xf -
+}
+
+# check_stock_vermagic KO DIR: KO must load where the stock modules of the kernel prepared
+# in DIR (scripts/distro-kernel --print-dir) load: the same vermagic. Prints it.
+check_stock_vermagic() {
+	local mine stock
+	mine=$(modinfo -F vermagic "$1")
+	stock=$(modinfo -F vermagic "$(find "$2/boot" -name 'nf_conntrack_ftp.ko*' | head -1)")
+	[ "$mine" = "$stock" ] || die "vermagic '$mine' of $1 differs from the stock modules' '$stock'"
+	echo "$mine"
+}
+
 # in_chroot CMD: runs CMD (bash) in the trixie chroot, with /proc mounted while this script
 # runs.
 in_chroot() {
