@@ -391,20 +391,31 @@ static void ratio(char *buf, size_t len, u64 b, u64 a)
 
 static struct helper_ref refs[2];
 
+/* One row of the table: the rounds' ns per packet of C (v[0]) and Rust (v[1]), sorted here. */
+static void report_row(const char *name, u64 v[2][MAX_ROUNDS])
+{
+	u64 med[2], lo[2], hi[2];
+	unsigned int i;
+	char q[16];
+
+	for (i = 0; i < 2; i++)
+		stats(v[i], rounds, &med[i], &lo[i], &hi[i]);
+	ratio(q, sizeof(q), med[1], med[0]);
+	pr_info("nf_ftp_bench: %-26s %6llu (%4llu..%4llu) %6llu (%4llu..%4llu) %7s\n",
+		name, med[0], lo[0], hi[0], med[1], lo[1], hi[1], q);
+}
+
 static int per_kind(void)
 {
 	static u64 v[2][MAX_ROUNDS];
 	struct flow f[2];
 	unsigned int k, r, i;
-	char q[16];
 	int err;
 
 	pr_info("nf_ftp_bench: %u calls per kind and round, median of %u rounds (min..max); under TCG only the ratio means anything\n",
 		iters, rounds);
 	pr_info("nf_ftp_bench: %-26s %18s %18s %7s\n", "kind", "C ns/pkt", "Rust ns/pkt", "Rust/C");
 	for (k = 0; k < NKINDS; k++) {
-		u64 med[2], lo[2], hi[2];
-
 		for (i = 0; i < 2; i++) {
 			err = flow_new(&f[i], &refs[i], &kinds[k], 2);
 			if (err) {
@@ -425,19 +436,14 @@ static int per_kind(void)
 				nf_ct_remove_expectations(f[!i].ct);
 				v[i][r] = time_calls(&f[i], iters);
 			}
-		for (i = 0; i < 2; i++) {
-			stats(v[i], rounds, &med[i], &lo[i], &hi[i]);
+		for (i = 0; i < 2; i++)
 			flow_free(&f[i]);
-		}
-		ratio(q, sizeof(q), med[1], med[0]);
-		pr_info("nf_ftp_bench: %-26s %6llu (%4llu..%4llu) %6llu (%4llu..%4llu) %7s\n",
-			kinds[k].name, med[0], lo[0], hi[0], med[1], lo[1], hi[1], q);
+		report_row(kinds[k].name, v);
 	}
 
 	/* The mix on one CPU: the mean cost of its packets, each kind with its own conntrack. */
 	{
 		static struct flow mf[2][NKINDS];
-		u64 med[2], lo[2], hi[2];
 
 		memset(mf, 0, sizeof(mf));
 		for (i = 0; i < 2; i++)
@@ -456,11 +462,7 @@ static int per_kind(void)
 					total += time_calls(&mf[i][mix[k]], max(iters / 10, 1u));
 				v[i][r] = div_u64(total, ARRAY_SIZE(mix));
 			}
-		for (i = 0; i < 2; i++)
-			stats(v[i], rounds, &med[i], &lo[i], &hi[i]);
-		ratio(q, sizeof(q), med[1], med[0]);
-		pr_info("nf_ftp_bench: %-26s %6llu (%4llu..%4llu) %6llu (%4llu..%4llu) %7s\n",
-			"mix (one CPU)", med[0], lo[0], hi[0], med[1], lo[1], hi[1], q);
+		report_row("mix (one CPU)", v);
 mix_out:
 		for (i = 0; i < 2; i++)
 			for (k = 0; k < NKINDS; k++)
