@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Input of the module's own bindgen run (see Kbuild and bindgen_allowlist): the C API of
- * conntrack helpers, expectations and skbs that the wrappers in nf/ build on.
+ * conntrack helpers, expectations, NAT and skbs that the wrappers in nf/ build on.
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -12,4 +12,6 @@
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_helper.h>
 #include <net/netfilter/nf_conntrack_ecache.h>
+#include <net/netfilter/nf_nat.h>
+#include <net/netfilter/nf_nat_helper.h>
 #include "nf/trampolines.h"

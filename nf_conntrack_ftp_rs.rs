@@ -2,8 +2,9 @@
 
 //! nf_conntrack_ftp_rs: the netfilter FTP connection-tracking helper, in Rust.
 //!
-//! A drop-in for `nf_conntrack_ftp`: load it with `ports=` and `loose=`, then assign the
-//! helper with an nftables `ct helper` object of type "ftp".
+//! A drop-in for `nf_conntrack_ftp` and `nf_nat_ftp`: load it with `ports=` and `loose=`
+//! (and, beyond the C, `nat_ports=`), then assign the helper with an nftables `ct helper`
+//! object of type "ftp". Under NAT it rewrites what it finds (nat.rs).
 
 use core::sync::atomic::Ordering::Relaxed;
 use core::sync::atomic::{AtomicU16, AtomicU32};
@@ -12,12 +13,16 @@ use kernel::static_lock_class;
 use kernel::str::CStr;
 use nf::conn::{Conn, CtInfo, Direction, InetAddr, NFPROTO_IPV6};
 use nf::expect::{Expectation, Expected};
-use nf::helper::{BindHelper, ExpectPolicy, Helper, ModuleHelper, Registration, Verdict};
+use nf::helper::{
+    BindHelper, ExpectPolicy, Helper, ModuleHelper, NatHelperModName, Registration, Verdict,
+};
 use nf::lock::StaticBhLock;
 use nf::log::helper_log;
+use nf::nat::{ExpectFnRegistration, NatArrival, NatHelperRegistration};
 use nf::skb::Skb;
-use parser::{Family, Kind};
+use parser::{Family, Kind, Outcome};
 
+mod nat;
 mod nf;
 pub mod parser;
 
@@ -33,7 +38,7 @@ module! {
     authors: ["The nf_conntrack_ftp_rs developers"],
     description: "FTP connection tracking helper (Rust)",
     license: "GPL",
-    alias: ["ip_conntrack_ftp", "nfct-helper-ftp"],
+    alias: ["ip_conntrack_ftp", "nfct-helper-ftp", "ip_nat_ftp"],
 }
 
 /// At most this many ports, as the C helper of 7.2 (`MAX_PORTS`).
@@ -52,6 +57,11 @@ module_param_bool!(
     default = false,
     perm = 0o600,
     desc = "Accept PORT/EPRT/PASV addresses that differ from the peer's (default N)"
+);
+module_param_port_range!(
+    nat_ports,
+    perm = 0o644,
+    desc = "Under NAT, announce and source-map FTP data connections on ports FIRST-LAST only (default: none, as nf_nat_ftp)"
 );
 
 /// The validated list of control ports.
@@ -207,25 +217,34 @@ impl Ftp {
         }
     }
 
-    /// Looks at one segment at a line start (or picked up) and acts on what it announces.
-    fn inspect(skb: &Skb, ct: &Conn, dir: Direction, payload: &[u8]) -> Decision {
-        let family = if ct.l3num() == NFPROTO_IPV6 {
+    /// The parser's name for a direction.
+    fn parser_dir(dir: Direction) -> parser::Dir {
+        match dir {
+            Direction::Original => parser::Dir::Original,
+            Direction::Reply => parser::Dir::Reply,
+        }
+    }
+
+    /// The connection's address family, for the parser.
+    fn family(ct: &Conn) -> Family {
+        if ct.l3num() == NFPROTO_IPV6 {
             Family::Ipv6
         } else {
             Family::Ipv4
-        };
-        let parser_dir = match dir {
-            Direction::Original => parser::Dir::Original,
-            Direction::Reply => parser::Dir::Reply,
-        };
-        let found = match parser::parse(payload, parser_dir, family) {
-            parser::Outcome::NoMatch => return Decision::new(Verdict::Accept, true),
-            parser::Outcome::Partial(kind) => {
+        }
+    }
+
+    /// Acts on what a segment at a line start (or picked up) holds: the parser's `outcome`.
+    fn act(skb: &mut Skb, protoff: u32, ct: &Conn, info: CtInfo, outcome: Outcome) -> Decision {
+        let dir = info.direction();
+        let found = match outcome {
+            Outcome::NoMatch => return Decision::new(Verdict::Accept, true),
+            Outcome::Partial(kind) => {
                 // Not usually done by connection tracking, but needed to track accurately.
                 helper_log(skb, ct, Self::partial_message(kind));
                 return Decision::new(Verdict::Drop, false);
             }
-            parser::Outcome::Match(found) => found,
+            Outcome::Match(found) => found,
         };
 
         // The data connection comes the other way: expect it from the other direction's
@@ -254,10 +273,12 @@ impl Ftp {
             return Decision::new(Verdict::Drop, false);
         };
 
-        // The NAT half plugs in here: for a NATed conntrack (`IPS_NAT_MASK` in its status) it
-        // rewrites the span `found.offset..found.offset + found.len` and registers the
-        // expectation itself. Until it exists, this helper does what the C one does without
-        // nf_nat_ftp loaded.
+        // Under NAT the announcement is rewritten and the expectation registered on the port
+        // it then names (nat.rs); the line is tracked whatever the outcome, as in C.
+        if ct.is_natted() {
+            let verdict = nat::announce(skb, protoff, ct, info, &found, exp);
+            return Decision::new(verdict, true);
+        }
         if exp.register().is_err() {
             helper_log(skb, ct, c"cannot add expectation");
             return Decision::new(Verdict::Drop, true);
@@ -269,7 +290,7 @@ impl Ftp {
 impl Helper for Ftp {
     type Data = FtpState;
 
-    fn help(skb: &Skb, protoff: u32, ct: &Conn, state: &FtpState, info: CtInfo) -> Verdict {
+    fn help(skb: &mut Skb, protoff: u32, ct: &Conn, state: &FtpState, info: CtInfo) -> Verdict {
         // Until there has been traffic both ways, don't look in packets.
         if !info.is_established() {
             return Verdict::Accept;
@@ -293,13 +314,16 @@ impl Helper for Ftp {
             Some(b) => b == b"\n",
             None => return Verdict::Drop,
         };
-        let parsed = (datalen as usize).min(BUFFER_SIZE);
-        let Some(payload) = skb.bytes(dataoff, &mut buffer[..parsed]) else {
-            return Verdict::Drop;
-        };
 
         let decision = if state.starts_line(dir, th.seq) || state.take_pickup(dir) {
-            Self::inspect(skb, ct, dir, payload)
+            // Copied (where not linear) only when it is parsed; the copy is gone before the
+            // packet may be rewritten.
+            let parsed = (datalen as usize).min(BUFFER_SIZE);
+            let Some(payload) = skb.bytes(dataoff, &mut buffer[..parsed]) else {
+                return Verdict::Drop;
+            };
+            let outcome = parser::parse(payload, Self::parser_dir(dir), Self::family(ct));
+            Self::act(skb, protoff, ct, info, outcome)
         } else {
             Decision::new(Verdict::Accept, true)
         };
@@ -307,6 +331,10 @@ impl Helper for Ftp {
             state.remember_line_start(dir, th.seq.wrapping_add(datalen));
         }
         decision.verdict
+    }
+
+    fn nat_expected(arrival: NatArrival<'_>) {
+        nat::map_data_connection(arrival);
     }
 
     fn from_nlattr(_ct: &Conn, state: &FtpState) -> Result {
@@ -324,8 +352,12 @@ impl BindHelper for ModuleHelper {
     type Helper = Ftp;
 }
 
+/// The registrations, dropped (unregistered) in this order: the helpers first (which
+/// destroys their expectations), then what their expectations and NAT users refer to.
 struct FtpHelperModule {
     _helpers: Registration,
+    _expectfn: ExpectFnRegistration,
+    _nat_helper: NatHelperRegistration,
 }
 
 impl kernel::Module for FtpHelperModule {
@@ -339,6 +371,12 @@ impl kernel::Module for FtpHelperModule {
             EINVAL
         })?;
         FTP_LOCK.init(c"nf_ftp_lock", static_lock_class!());
+
+        // What tc act_ct and Open vSwitch look for before they use the helper with NAT, and
+        // the expectfn of `nat_ports`: both before the helpers, which refer to them.
+        let nat_name = NatHelperModName::new(c"ftp").ok_or(EINVAL)?;
+        let nat_helper = NatHelperRegistration::register(module, nat_name.as_cstr())?;
+        let expectfn = ExpectFnRegistration::register(c"ftp-nat-ports")?;
 
         let policy = ExpectPolicy {
             max_expected: 1,
@@ -363,11 +401,16 @@ impl kernel::Module for FtpHelperModule {
             }
         })?;
         pr_info!(
-            "helper \"ftp\" registered for ports {:?} (loose={})\n",
+            "helper \"ftp\" registered for ports {:?} (loose={}), NAT helper \"{}\"\n",
             valid.as_slice(),
-            loose.get()
+            loose.get(),
+            nat_name.as_cstr().to_str().unwrap_or("?")
         );
-        Ok(Self { _helpers: helpers })
+        Ok(Self {
+            _helpers: helpers,
+            _expectfn: expectfn,
+            _nat_helper: nat_helper,
+        })
     }
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The conntrack entry (`struct nf_conn`): family, tuples, status and the helper's
-//! per-connection data.
+//! The conntrack entry (`struct nf_conn`): family, tuples, NAT status, master and the
+//! helper's per-connection data.
 
 use super::bindings;
 use kernel::prelude::*;
@@ -108,6 +108,25 @@ impl Conn {
         InetAddr(unsafe {
             core::ptr::read((&raw const (*self.tuple(dir)).dst.u3).cast::<[u8; 16]>())
         })
+    }
+
+    /// Whether NAT changes this connection's addresses or ports (`IPS_NAT_MASK`: source or
+    /// destination NAT set up).
+    pub(crate) fn is_natted(&self) -> bool {
+        // SAFETY: `self` is valid; `status` is a word the kernel changes with atomic bit
+        // operations, read once here as `READ_ONCE` does.
+        let status = unsafe { core::ptr::read_volatile(&raw const (*self.as_ptr()).status) };
+        status & bindings::ip_conntrack_status_IPS_NAT_MASK as kernel::ffi::c_ulong != 0
+    }
+
+    /// The connection this one was expected by (`ct->master`), if any.
+    pub(crate) fn master(&self) -> Option<&Conn> {
+        // SAFETY: `self` is valid; `master` is set before the conntrack is handed out and
+        // not changed after.
+        let m = unsafe { (*self.as_ptr()).master };
+        // SAFETY: a conntrack holds a reference to its master for its whole life, so the
+        // master outlives `&self`.
+        (!m.is_null()).then(|| unsafe { Conn::from_raw(m) })
     }
 
     /// The helper's data in the conntrack's help extension (`nfct_help_data`): 32 bytes,

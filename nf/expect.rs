@@ -4,7 +4,7 @@
 //! conntrack will then treat as RELATED.
 
 use super::bindings;
-use super::conn::{Conn, InetAddr};
+use super::conn::{Conn, Direction, InetAddr};
 use core::ptr::NonNull;
 use kernel::error::to_result;
 use kernel::prelude::*;
@@ -73,6 +73,117 @@ impl Expectation {
         // SAFETY: by the type invariant the expectation is live, initialized and not yet
         // registered; consuming `self` makes this its only registration.
         to_result(unsafe { bindings::nf_ct_expect_related(self.0.as_ptr(), 0) })
+    }
+
+    /// The expected destination port, in host order.
+    pub(crate) fn dst_port(&self) -> u16 {
+        // SAFETY: the expectation is live (type invariant) and, unregistered, seen by no one
+        // else; the port union is 2 bytes, the port in network order.
+        u16::from_be(unsafe {
+            core::ptr::read((&raw const (*self.0.as_ptr()).tuple.dst.u).cast::<u16>())
+        })
+    }
+
+    /// Makes this the expectation of a NATed master (what `nf_nat_ftp` sets): the expected
+    /// connection comes in `dir` (relative to the master); the port announced so far is kept
+    /// as the port the connection is mapped back to (`saved_proto`); when it arrives, the NAT
+    /// core maps it as `mapping` says.
+    pub(crate) fn expect_nat(&mut self, dir: Direction, mapping: NatMapping) {
+        let exp = self.0.as_ptr();
+        let expectfn: unsafe extern "C" fn(
+            *mut bindings::nf_conn,
+            *mut bindings::nf_conntrack_expect,
+        ) = match mapping {
+            NatMapping::FollowMaster => bindings::nf_nat_follow_master,
+            NatMapping::Module => bindings::nf_ftp_rs_nat_expected,
+        };
+        // SAFETY: the expectation is live and unregistered (type invariant): no other CPU
+        // reads it yet. The port unions are 2 bytes each. Both functions have the C type of
+        // `expectfn` (`nf_ftp_rs_nat_expected` is defined in C, nf/trampolines.c, for kCFI).
+        unsafe {
+            let port = core::ptr::read((&raw const (*exp).tuple.dst.u).cast::<u16>());
+            core::ptr::write((&raw mut (*exp).saved_proto).cast::<u16>(), port);
+            (*exp).dir = dir as bindings::ip_conntrack_dir;
+            (*exp).expectfn = Some(expectfn);
+        }
+    }
+
+    /// Registers the expectation with destination port `port` (host order). If an
+    /// expectation of that tuple exists already (`EBUSY`), the expectation is handed back
+    /// unchanged otherwise, to try another port.
+    pub(crate) fn register_on_port(self, port: u16) -> Result<Registered, RegisterError> {
+        let exp = self.0.as_ptr();
+        // SAFETY: live and unregistered (type invariant): no other CPU reads it yet.
+        unsafe { core::ptr::write((&raw mut (*exp).tuple.dst.u).cast::<u16>(), port.to_be()) };
+        // SAFETY: live, initialized, not registered (type invariant).
+        match to_result(unsafe { bindings::nf_ct_expect_related(exp, 0) }) {
+            Ok(()) => Ok(Registered(core::mem::ManuallyDrop::new(self).0)),
+            Err(e) if e == EBUSY => Err(RegisterError::Busy(self)),
+            Err(_) => Err(RegisterError::Failed),
+        }
+    }
+
+    /// Registers the expectation on the destination port it has or, if that is taken, on up
+    /// to 128 random higher ones: the kernel's own search (`nf_nat_exp_find_port`), which is
+    /// what `nf_nat_ftp` uses. `None` if no port was free.
+    pub(crate) fn register_near_port(self) -> Option<Registered> {
+        let port = self.dst_port();
+        // SAFETY: live, initialized, not registered (type invariant); the function sets the
+        // tuple's port and registers it, and leaves it unregistered when it returns 0.
+        let found = unsafe { bindings::nf_nat_exp_find_port(self.0.as_ptr(), port) };
+        // INVARIANT (of `Registered`): registered when `found != 0`; our reference moves
+        // over. Otherwise `self` drops here and puts it.
+        (found != 0).then(|| Registered(core::mem::ManuallyDrop::new(self).0))
+    }
+}
+
+/// How the NAT core maps a connection that arrives as expected (C's `exp->expectfn`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NatMapping {
+    /// The kernel's `nf_nat_follow_master`: as the master, the port back to the saved one.
+    FollowMaster,
+    /// This module's expectfn (`nf_ftp_rs_nat_expected`, nf/nat.rs).
+    Module,
+}
+
+/// Why [`Expectation::register_on_port`] did not register.
+pub(crate) enum RegisterError {
+    /// The port is taken; the expectation, to try another.
+    Busy(Expectation),
+    /// Any other failure (too many expectations, the master is dying, …).
+    Failed,
+}
+
+/// A registered expectation this helper still holds a reference to, put on drop.
+///
+/// # Invariants
+///
+/// `self.0` was registered by this module and this value owns one reference to it.
+pub(crate) struct Registered(NonNull<bindings::nf_conntrack_expect>);
+
+impl Registered {
+    /// The port the expectation was registered on, in host order.
+    pub(crate) fn dst_port(&self) -> u16 {
+        // SAFETY: the expectation is live (we hold a reference); its tuple does not change
+        // once registered.
+        u16::from_be(unsafe {
+            core::ptr::read((&raw const (*self.0.as_ptr()).tuple.dst.u).cast::<u16>())
+        })
+    }
+
+    /// Takes the expectation out of the table again (`nf_ct_unexpect_related`), e.g. when
+    /// the packet announcing it is dropped.
+    pub(crate) fn unregister(self) {
+        // SAFETY: live (we hold a reference) and registered by us; the function does
+        // nothing if it has left the table meanwhile. Our reference is put on drop.
+        unsafe { bindings::nf_ct_unexpect_related(self.0.as_ptr()) };
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        // SAFETY: `self` owns one reference (type invariant).
+        unsafe { bindings::nf_ct_expect_put(self.0.as_ptr()) };
     }
 }
 

@@ -16,10 +16,12 @@ use super::bindings;
 use super::conn::{Conn, CtInfo};
 #[cfg(not(nf_helper_api_7_3))]
 use super::conn::{NFPROTO_IPV4, NFPROTO_IPV6};
+use super::nat::NatArrival;
 use super::skb::Skb;
 use core::ffi::{c_int, c_uint};
 use core::fmt::Write;
 use kernel::error::{from_result, to_result};
+use kernel::ffi::c_char;
 use kernel::prelude::*;
 use kernel::str::{CStr, NullTerminatedFormatter};
 use kernel::ThisModule;
@@ -42,12 +44,17 @@ pub(crate) trait Helper {
     type Data: FromBytes + Sync;
 
     /// Called for every packet of a connection the helper is assigned to (`help`).
-    /// `protoff` is the offset of the layer 4 header.
-    fn help(skb: &Skb, protoff: u32, ct: &Conn, data: &Self::Data, info: CtInfo) -> Verdict;
+    /// `protoff` is the offset of the layer 4 header. The packet is the helper's to rewrite
+    /// (NAT, nf/nat.rs).
+    fn help(skb: &mut Skb, protoff: u32, ct: &Conn, data: &Self::Data, info: CtInfo) -> Verdict;
 
     /// Called when a conntrack with this helper is created through ctnetlink
     /// (`from_nlattr`), e.g. by conntrackd on failover.
     fn from_nlattr(ct: &Conn, data: &Self::Data) -> Result;
+
+    /// Called when a connection arrives that an expectation announced with
+    /// [`NatMapping::Module`](super::expect::NatMapping::Module) expects: sets up its NAT.
+    fn nat_expected(arrival: NatArrival<'_>);
 }
 
 /// Names the module's one [`Helper`]: the crate implements this once, for [`ModuleHelper`].
@@ -106,6 +113,35 @@ impl HelperName {
     pub(crate) fn as_cstr(&self) -> &CStr {
         // `new` left a NUL in the buffer.
         CStr::from_bytes_until_nul(&self.buf).unwrap_or(c"")
+    }
+}
+
+/// The name of the NAT helper that serves helpers called `name`: `ip_nat_<name>`
+/// (`NF_NAT_HELPER_NAME`), NUL-terminated.
+pub(crate) struct NatHelperModName {
+    buf: [u8; bindings::NF_CT_HELPER_NAME_LEN as usize],
+}
+
+impl NatHelperModName {
+    /// `None` if the name does not fit.
+    pub(crate) fn new(name: &CStr) -> Option<Self> {
+        let mut buf = [0u8; bindings::NF_CT_HELPER_NAME_LEN as usize];
+        let name = name.to_str().ok()?;
+        let mut f = NullTerminatedFormatter::new(&mut buf)?;
+        write!(f, "ip_nat_{name}").ok()?;
+        Some(Self { buf })
+    }
+
+    /// The name as a C string.
+    pub(crate) fn as_cstr(&self) -> &CStr {
+        // `new` left a NUL in the buffer.
+        CStr::from_bytes_until_nul(&self.buf).unwrap_or(c"")
+    }
+
+    /// The name as the `char` array of a helper's `nat_mod_name`.
+    #[cfg_attr(not(nf_helper_api_7_3), allow(dead_code))]
+    fn to_c_chars(&self) -> [c_char; bindings::NF_CT_HELPER_NAME_LEN as usize] {
+        self.buf.map(|b| b as c_char)
     }
 }
 
@@ -194,6 +230,11 @@ impl Common<'_> {
                     self.module.as_ptr().cast(),
                 )
             };
+            // 7.3 derives the NAT helper's name from the full name ("ip_nat_ftp-2121"); 7.2
+            // from the base name, which is what the NAT helper of nf/nat.rs is registered
+            // as. Keep 7.2's.
+            let nat = NatHelperModName::new(self.name).ok_or(EINVAL)?;
+            h.nat_mod_name = nat.to_c_chars();
         }
         Ok(())
     }
@@ -280,8 +321,9 @@ unsafe extern "C" fn nf_ftp_rs_help_rust(
     ct: *mut bindings::nf_conn,
     ctinfo: c_uint,
 ) -> c_int {
-    // SAFETY: valid for the duration of the callback (see `# Safety`).
-    let (skb, ct) = unsafe { (Skb::from_raw(skb), Conn::from_raw(ct)) };
+    // SAFETY: valid for the duration of the callback (see `# Safety`); the packet belongs
+    // to the path calling the helper.
+    let (skb, ct) = unsafe { (Skb::from_raw_mut(skb), Conn::from_raw(ct)) };
     // SAFETY: `ct` is served by this module's helper, whose data type is `Bound::Data`.
     let verdict = match unsafe { ct.help_data::<<Bound as Helper>::Data>() } {
         Some(data) => Bound::help(skb, protoff, ct, data, CtInfo(ctinfo)),

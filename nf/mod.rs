@@ -10,5 +10,6 @@ pub(crate) mod expect;
 pub(crate) mod helper;
 pub(crate) mod lock;
 pub(crate) mod log;
+pub(crate) mod nat;
 pub(crate) mod param;
 pub(crate) mod skb;

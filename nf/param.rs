@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Module parameters the `module!` macro cannot declare: a `bool` with a sysfs mode, and an
-//! array of `u16`.
+//! Module parameters the `module!` macro cannot declare: a `bool` with a sysfs mode, an
+//! array of `u16`, and a port range writable at run time.
 //!
 //! Each parameter is a `kernel_param` in the `__param` section that points at the kernel's
 //! own `param_ops_bool` / `param_array_ops` + `param_ops_ushort`, exactly what C's
-//! `module_param()` / `module_param_array()` emit, plus the `parm=` / `parmtype=` strings in
-//! `.modinfo` that `modinfo` prints. The kernel parses the values (and rejects an array with
-//! too many elements) before `init()` runs.
+//! `module_param()` / `module_param_array()` emit, or at this file's ops for the port range,
+//! plus the `parm=` / `parmtype=` strings in `.modinfo` that `modinfo` prints. The kernel
+//! parses the values (and rejects an array with too many elements) before `init()` runs.
 
 use core::cell::UnsafeCell;
-use core::ffi::{c_uint, c_void};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::ffi::{c_int, c_uint, c_void};
+use core::fmt::Write;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use kernel::ffi::c_char;
+use kernel::prelude::*;
 
 /// A `bool` module parameter.
 ///
@@ -84,6 +87,160 @@ impl<const N: usize> Default for U16ArrayParam<N> {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// A range of ports parameter: `FIRST-LAST`, one port, or empty (no range), checked when
+/// written (at load time or through sysfs); a bad value is refused with `EINVAL`.
+///
+/// Stored as one word so that the packet path reads a consistent range while sysfs writes.
+pub(crate) struct PortRangeParam(AtomicU32);
+
+impl PortRangeParam {
+    /// A parameter with no range.
+    pub(crate) const fn new() -> Self {
+        Self(AtomicU32::new(0))
+    }
+
+    /// The range, `(first, last)` inclusive, if one is set.
+    pub(crate) fn get(&self) -> Option<(u16, u16)> {
+        let v = self.0.load(Ordering::Relaxed);
+        (v != 0).then_some(((v >> 16) as u16, v as u16))
+    }
+
+    fn set(&self, range: Option<(u16, u16)>) -> Option<(u16, u16)> {
+        let v = range.map_or(0, |(a, b)| (u32::from(a) << 16) | u32::from(b));
+        let old = self.0.swap(v, Ordering::Relaxed);
+        (old != 0).then_some(((old >> 16) as u16, old as u16))
+    }
+
+    #[doc(hidden)]
+    pub(crate) const fn as_arg(&self) -> *mut c_void {
+        core::ptr::from_ref(self).cast_mut().cast()
+    }
+}
+
+/// Parses a port range as [`PortRangeParam`] takes it (a trailing newline, as `echo` writes,
+/// is allowed): `Ok(None)` for an empty value.
+pub(crate) fn parse_port_range(text: &[u8]) -> Result<Option<(u16, u16)>, ()> {
+    let text = text.strip_suffix(b"\n").unwrap_or(text);
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let port = |t: &[u8]| -> Result<u16, ()> {
+        if t.is_empty() || t.len() > 5 || !t.iter().all(u8::is_ascii_digit) {
+            return Err(());
+        }
+        let n = t.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+        match u16::try_from(n) {
+            Ok(p) if p != 0 => Ok(p),
+            _ => Err(()),
+        }
+    };
+    let (first, last) = match text.iter().position(|&b| b == b'-') {
+        Some(i) => (port(&text[..i])?, port(&text[i + 1..])?),
+        None => {
+            let p = port(text)?;
+            (p, p)
+        }
+    };
+    if first > last {
+        return Err(());
+    }
+    Ok(Some((first, last)))
+}
+
+/// The ops of every [`PortRangeParam`] (its `kernel_param`'s `arg` points to it).
+#[doc(hidden)]
+pub(crate) static PORT_RANGE_OPS: kernel::bindings::kernel_param_ops =
+    kernel::bindings::kernel_param_ops {
+        flags: 0,
+        set: Some(super::bindings::nf_ftp_rs_nat_ports_set),
+        get: Some(super::bindings::nf_ftp_rs_nat_ports_get),
+        free: None,
+    };
+
+/// The parameter a [`PORT_RANGE_OPS`] callback is for.
+///
+/// # Safety
+///
+/// `kp` is the `kernel_param` of a [`PortRangeParam`] (only `module_param_port_range!`
+/// points a descriptor at these ops, with `arg` set to its `'static` parameter).
+unsafe fn port_range_of(kp: *const kernel::bindings::kernel_param) -> &'static PortRangeParam {
+    // SAFETY: by the caller's guarantee `arg` points to a `'static` `PortRangeParam`.
+    unsafe { &*(*kp).__bindgen_anon_1.arg.cast::<PortRangeParam>() }
+}
+
+/// The Rust end of `nf_ftp_rs_nat_ports_set` (nf/trampolines.c).
+///
+/// # Safety
+///
+/// `val` is a NUL-terminated string and `kp` as [`port_range_of`] says (the kernel calls a
+/// parameter's `set` so).
+#[no_mangle]
+unsafe extern "C" fn nf_ftp_rs_nat_ports_set_rust(
+    val: *const c_char,
+    kp: *const kernel::bindings::kernel_param,
+) -> c_int {
+    // SAFETY: see `# Safety`.
+    let (text, param) = unsafe { (kernel::str::CStr::from_char_ptr(val), port_range_of(kp)) };
+    // SAFETY: `kp` is a valid descriptor whose `name` is a static C string.
+    let name = unsafe { kernel::str::CStr::from_char_ptr((*kp).name) };
+    match parse_port_range(text.to_bytes()) {
+        Ok(range) => {
+            let old = param.set(range);
+            if old != range {
+                let (mut a, mut b) = ([0u8; 16], [0u8; 16]);
+                pr_info!(
+                    "{}: '{}' -> '{}'\n",
+                    name,
+                    range_text(old, "", &mut a),
+                    range_text(range, "", &mut b)
+                );
+            }
+            0
+        }
+        Err(()) => {
+            pr_err!(
+                "{}: '{}' is not a port range (FIRST-LAST or PORT, ports 1-65535, FIRST <= LAST, or empty)\n",
+                name,
+                text.to_str().unwrap_or("?").trim_end()
+            );
+            EINVAL.to_errno()
+        }
+    }
+}
+
+/// The Rust end of `nf_ftp_rs_nat_ports_get` (nf/trampolines.c): the value as sysfs shows
+/// it.
+///
+/// # Safety
+///
+/// `buffer` has room for a page (`PAGE_SIZE`) and `kp` is as [`port_range_of`] says (the
+/// kernel calls a parameter's `get` so).
+#[no_mangle]
+unsafe extern "C" fn nf_ftp_rs_nat_ports_get_rust(
+    buffer: *mut c_char,
+    kp: *const kernel::bindings::kernel_param,
+) -> c_int {
+    // SAFETY: see `# Safety`.
+    let range = unsafe { port_range_of(kp) }.get();
+    let mut text = [0u8; 16];
+    let shown = range_text(range, "\n", &mut text).as_bytes();
+    // SAFETY: `buffer` has room for a page, more than the at most 16 bytes of `shown`.
+    unsafe { core::ptr::copy_nonoverlapping(shown.as_ptr(), buffer, shown.len()) };
+    shown.len() as c_int
+}
+
+/// A port range as the parameter is written (`FIRST-LAST`, or nothing), then `end`, in `buf`.
+fn range_text<'a>(range: Option<(u16, u16)>, end: &str, buf: &'a mut [u8; 16]) -> &'a str {
+    let mut f = kernel::str::Formatter::new(buf);
+    // "65535-65535\n" fits.
+    let _ = match range {
+        Some((a, b)) => write!(f, "{a}-{b}{end}"),
+        None => write!(f, "{end}"),
+    };
+    let n = f.bytes_written();
+    core::str::from_utf8(&buf[..n]).unwrap_or("")
 }
 
 /// A C parameter descriptor placed in a linker section read by the kernel: only the two
@@ -211,6 +368,26 @@ macro_rules! module_param_bool {
     };
 }
 
+/// Declares `static $name: PortRangeParam`, a port range parameter with sysfs mode `$perm`
+/// (writable at run time if the mode allows).
+#[macro_export]
+macro_rules! module_param_port_range {
+    ($name:ident, perm = $perm:expr, desc = $desc:literal) => {
+        #[allow(non_upper_case_globals)]
+        pub(crate) static $name: $crate::nf::param::PortRangeParam =
+            $crate::nf::param::PortRangeParam::new();
+        $crate::__nf_param_descriptor!(
+            $name,
+            $perm,
+            &raw const $crate::nf::param::PORT_RANGE_OPS,
+            ::kernel::bindings::kernel_param__bindgen_ty_1 {
+                arg: $name.as_arg(),
+            }
+        );
+        $crate::__nf_param_modinfo!($name, "string", $desc);
+    };
+}
+
 /// Declares `static $name: U16ArrayParam<$max>`, an array parameter of up to `$max` `u16`s
 /// with a read-only sysfs mode `$perm`.
 #[macro_export]
@@ -242,4 +419,41 @@ macro_rules! module_param_u16_array {
         };
         $crate::__nf_param_modinfo!($name, "array of ushort", $desc);
     };
+}
+
+#[cfg(nf_ftp_rs_test)]
+#[kunit_tests(nf_conntrack_ftp_rs_param)]
+mod tests {
+    use super::parse_port_range;
+
+    #[test]
+    fn port_ranges() {
+        assert_eq!(parse_port_range(b""), Ok(None));
+        assert_eq!(parse_port_range(b"\n"), Ok(None));
+        assert_eq!(parse_port_range(b"40000-40100"), Ok(Some((40000, 40100))));
+        assert_eq!(parse_port_range(b"40000-40100\n"), Ok(Some((40000, 40100))));
+        assert_eq!(parse_port_range(b"2121"), Ok(Some((2121, 2121))));
+        assert_eq!(parse_port_range(b"1-65535"), Ok(Some((1, 65535))));
+    }
+
+    #[test]
+    fn bad_port_ranges() {
+        for bad in [
+            &b"0-10"[..],
+            b"10-0",
+            b"100-99",
+            b"65536",
+            b"1-65536",
+            b"-5",
+            b"5-",
+            b"a-b",
+            b" 5",
+            b"5 ",
+            b"1-2-3",
+            b"000001",
+            b"5\n\n",
+        ] {
+            assert_eq!(parse_port_range(bad), Err(()));
+        }
+    }
 }

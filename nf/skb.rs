@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The packet (`struct sk_buff`) as a helper sees it: its length, its TCP header, and
-//! copies of its bytes.
+//! copies of its bytes. Changing it (NAT's rewrite, nf/nat.rs) takes `&mut Skb`: it may
+//! reallocate the data, so no slice borrowed from [`Skb::bytes`] can outlive it.
 
 use super::bindings;
 use core::ffi::c_void;
@@ -23,21 +24,21 @@ pub(crate) struct TcpHeader {
 impl Skb {
     /// # Safety
     ///
-    /// `ptr` must point to a valid `sk_buff` that stays valid and is not freed for `'a`
-    /// (true for the `skb` argument of a helper callback, for the callback's duration).
-    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::sk_buff) -> &'a Self {
+    /// `ptr` must point to a valid `sk_buff` that stays valid, is not freed and is not
+    /// reached otherwise for `'a` (true for the `skb` argument of a helper callback, for the
+    /// callback's duration: the packet belongs to the path that calls it).
+    pub(crate) unsafe fn from_raw_mut<'a>(ptr: *mut bindings::sk_buff) -> &'a mut Self {
         // CAST: `Skb` is a transparent wrapper of `Opaque<sk_buff>`, itself of `sk_buff`.
-        // SAFETY: valid for `'a` by the caller's guarantee.
-        unsafe { &*ptr.cast() }
+        // SAFETY: valid and not reached otherwise for `'a` by the caller's guarantee.
+        unsafe { &mut *ptr.cast() }
     }
-
     pub(crate) fn as_ptr(&self) -> *mut bindings::sk_buff {
         self.0.get()
     }
 
     /// `skb->len`: bytes from the network header on (all of the packet here).
     pub(crate) fn len(&self) -> u32 {
-        // SAFETY: `self` is a valid skb (see `from_raw`); `len` is a plain field.
+        // SAFETY: `self` is a valid skb (see `from_raw_mut`); `len` is a plain field.
         unsafe { (*self.as_ptr()).len }
     }
 

@@ -13,3 +13,18 @@ int nf_ftp_rs_from_nlattr(struct nlattr *attr, struct nf_conn *ct)
 {
 	return nf_ftp_rs_from_nlattr_rust(attr, ct);
 }
+
+void nf_ftp_rs_nat_expected(struct nf_conn *ct, struct nf_conntrack_expect *exp)
+{
+	nf_ftp_rs_nat_expected_rust(ct, exp);
+}
+
+int nf_ftp_rs_nat_ports_set(const char *val, const struct kernel_param *kp)
+{
+	return nf_ftp_rs_nat_ports_set_rust(val, kp);
+}
+
+int nf_ftp_rs_nat_ports_get(char *buffer, const struct kernel_param *kp)
+{
+	return nf_ftp_rs_nat_ports_get_rust(buffer, kp);
+}

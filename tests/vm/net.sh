@@ -185,3 +185,54 @@ helper_unload() {
 	rmmod nf_conntrack_ftp 2>/dev/null
 	true
 }
+
+# The router's NAT, added to the firewall of fw_up:
+#   nat_up snat     the client network masqueraded towards the server
+#   nat_up dnat     the server published on the router's client-side addresses (port 21)
+#   nat_up both     both
+#   nat_up nftpp    nftables' packetpath/nat_ftp: [fd00:1::1]:2121 -> [fd00:2::2]:21, SNAT to
+#                   the router, the "ftp" helper assigned at prerouting priority 350 (after
+#                   DNAT; use with fw_up none)
+#   nat_up longer   the client network SNATed to 10.0.2.240 (a longer text than 10.0.1.2)
+#   nat_up snat-ports FIRST-LAST   masquerade to those ports
+nat_up() {
+	local pre= post= extra=
+	case $1 in
+	snat) post='oifname "rt1" masquerade' ;;
+	snat-ports) post="oifname \"rt1\" masquerade to :$2" ;;
+	dnat | both)
+		pre='ip daddr 10.0.1.1 tcp dport 21 dnat ip to 10.0.2.2
+		ip6 daddr fd00:1::1 tcp dport 21 dnat ip6 to fd00:2::2'
+		[ "$1" = both ] && post='oifname "rt1" masquerade'
+		;;
+	nftpp)
+		pre='ip6 daddr fd00:1::1 tcp dport 2121 dnat ip6 to [fd00:2::2]:21'
+		post='oifname "rt1" snat ip6 to fd00:2::1'
+		extra='ct helper ftp-pp { type "ftp" protocol tcp; }
+	chain helper-after-dnat {
+		type filter hook prerouting priority 350; policy accept;
+		ip6 daddr fd00:2::2 tcp dport 21 ct helper set "ftp-pp"
+	}'
+		;;
+	longer) post='oifname "rt1" ip saddr 10.0.1.0/24 snat ip to 10.0.2.240' ;;
+	*) echo "nat_up: unknown mode '$1'" >&2 && return 1 ;;
+	esac
+	$RT nft -f - <<NFT
+table inet nat {
+	$extra
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		$pre
+	}
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		$post
+	}
+}
+NFT
+}
+
+nat_down() {
+	$RT nft delete table inet nat 2>/dev/null
+	true
+}
