@@ -8,9 +8,10 @@
 //! and a port NAT has reserved for the data connection; the connection, when it comes, is
 //! mapped back to the announced address and port.
 //!
-//! `nat_ports=FIRST-LAST` (C has no such thing): the reserved ports and the source ports of
-//! data connections that are source-NATed are kept inside the range, as masquerade or SNAT
-//! with a port range (CGNAT port blocks) keeps those of other connections.
+//! `nat_ports=FIRST-LAST` (C has no such thing): the ports announced for a translated sender
+//! (reserved on the gateway's address) and the source ports of data connections that are
+//! source-NATed are kept inside the range, as masquerade or SNAT with a port range (CGNAT port
+//! blocks) keeps those of other connections.
 
 use crate::nat_ports;
 use crate::nf::conn::{Conn, CtInfo, Direction, InetAddr, NFPROTO_IPV6};
@@ -47,9 +48,12 @@ pub(crate) fn announce(
         NatMapping::FollowMaster
     };
     exp.expect_nat(dir.other(), mapping);
+    // The announced port is a port of the gateway's translated address only where the
+    // sender is translated (the peer knows it by another address); a port of an untranslated
+    // sender is left to the kernel's search, as without `nat_ports`.
     let registered = match range {
-        None => exp.register_near_port(),
-        Some(range) => register_in_range(exp, range),
+        Some(range) if ct.src(dir) != reachable => register_in_range(exp, range),
+        _ => exp.register_near_port(),
     };
     let Some(registered) = registered else {
         helper_log(skb, ct, c"all ports in use");

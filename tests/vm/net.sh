@@ -199,7 +199,8 @@ nat_up() {
 	local pre= post= extra=
 	case $1 in
 	snat) post='oifname "rt1" masquerade' ;;
-	snat-ports) post="oifname \"rt1\" masquerade to :$2" ;;
+	snat-ports) post="oifname \"rt1\" meta l4proto tcp masquerade to :$2
+		oifname \"rt1\" masquerade" ;;
 	dnat | both)
 		pre='ip daddr 10.0.1.1 tcp dport 21 dnat ip to 10.0.2.2
 		ip6 daddr fd00:1::1 tcp dport 21 dnat ip6 to fd00:2::2'
