@@ -56,6 +56,14 @@ else
 	HELPER_2121=ftp-2121
 fi
 
+# readme_ruleset TEST: the nft ruleset of the README block that follows the line
+# "<!-- ruleset: tests/vm/TEST loads this block -->" (the text between `nft -f - <<'EOF'` and
+# `EOF`): the README's rulesets are the ones the tests load.
+readme_ruleset() {
+	sed -n "/<!-- ruleset: tests\/vm\/$1 /,/^\`\`\`\$/p" README.md |
+		sed -n "/^nft -f - <<'EOF'\$/,/^EOF\$/p" | sed '1d;$d'
+}
+
 loaded() {
 	grep -q "^$1 " /proc/modules
 }

@@ -9,6 +9,7 @@
 #          router, the helper assigned in prerouting at priority 350 (after DNAT);
 #   longer SNAT to 10.0.2.240 (PORT text 2 bytes longer), three transfers on one control
 #          connection: the sequence adjustment must hold for the later commands.
+# Then the README's NAT ruleset, with this module: passive and active transfers through it.
 # For each: the transfer's outcome and what the client and the server saw of the commands
 # and replies that announce data connections, captured with tcpdump, ports masked. Rust must
 # pass and match C in every scenario.
@@ -134,3 +135,15 @@ for c in "${CASES[@]}"; do
 	[ "$cr" = "$rr" ] || printf '%-15s   C wire:      %s\n' "" "${cr#*; }"
 done
 [ $bad = 0 ] || fail "$bad scenarios fail with Rust or differ from C"
+
+# The README's NAT gateway ruleset (DNAT to the server, masquerade) with the firewall.
+ruleset=$(readme_ruleset test-ftp-nat.sh)
+[ -n "$ruleset" ] || fail "no NAT ruleset found in README.md"
+helper_load rust ports=21,2121 || fail "loading the module"
+fw_up || fail "firewall"
+$RT nft -f - <<<"$ruleset" || fail "loading the README's NAT ruleset"
+for opts in "" "--disable-epsv" "-P -" "-P - --disable-eprt"; do
+	# shellcheck disable=SC2086
+	ftp_get ftp://10.0.1.1 $opts || fail "transfer through the README's NAT ruleset (curl $opts)"
+	echo "ok: through the README's NAT ruleset: curl $opts"
+done

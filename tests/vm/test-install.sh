@@ -46,12 +46,18 @@ expect_eq "modprobe finds" "/$installed" "$(modinfo -n nf_conntrack_ftp_rs)"
 # What the kernel's request for helper "ftp" (modprobe nfct-helper-ftp) would insert, as
 # modprobe's dry run lists it: without the modprobe.d file both modules (the defect it
 # mends; the second would fail with EBUSY), with it this module alone.
+# The same for ip_nat_ftp, the NAT helper tc act_ct and Open vSwitch ask for: nf_nat_ftp
+# (with the nf_conntrack_ftp it needs) or this module.
 would_insert() {
-	modprobe --dry-run --verbose nfct-helper-ftp | sed -n 's|^insmod .*/\([^/]*\)\.ko.*|\1|p' | sort | tr '\n' ' '
+	modprobe --dry-run --verbose "$1" | sed -n 's|^insmod .*/\([^/]*\)\.ko.*|\1|p' | sort -u | tr '\n' ' '
 }
-expect_eq "nfct-helper-ftp without the modprobe.d file" "nf_conntrack_ftp nf_conntrack_ftp_rs " "$(would_insert)"
+expect_eq "nfct-helper-ftp without the modprobe.d file" "nf_conntrack_ftp nf_conntrack_ftp_rs " \
+	"$(would_insert nfct-helper-ftp)"
+expect_eq "ip_nat_ftp without the modprobe.d file" "nf_conntrack_ftp nf_conntrack_ftp_rs nf_nat_ftp " \
+	"$(would_insert ip_nat_ftp)"
 cp "$FTP_RS_INSTALL/$conf" /etc/modprobe.d/ || fail "installing the modprobe.d file"
-expect_eq "nfct-helper-ftp with the modprobe.d file" "nf_conntrack_ftp_rs " "$(would_insert)"
+expect_eq "nfct-helper-ftp with the modprobe.d file" "nf_conntrack_ftp_rs " "$(would_insert nfct-helper-ftp)"
+expect_eq "ip_nat_ftp with the modprobe.d file" "nf_conntrack_ftp_rs " "$(would_insert ip_nat_ftp)"
 
 # modprobe by name, with parameters.
 modprobe nf_conntrack_ftp_rs ports=21,2121 || fail "modprobe nf_conntrack_ftp_rs ports=21,2121"
@@ -60,8 +66,7 @@ modprobe -r nf_conntrack_ftp_rs || fail "modprobe -r"
 
 # The README's ruleset (the block after its "<!-- ruleset: tests/vm/test-install.sh" line), on
 # the router, with no helper loaded: the kernel loads the helper it names.
-ruleset=$(sed -n '/<!-- ruleset: tests\/vm\/test-install.sh /,/^```$/p' README.md |
-	sed -n "/^nft -f - <<'EOF'$/,/^EOF$/p" | sed '1d;$d')
+ruleset=$(readme_ruleset test-install.sh)
 [ -n "$ruleset" ] || fail "no ruleset found in README.md"
 topo_up || fail "network set-up"
 ftpd_start 21 || fail "vsftpd on 21"
