@@ -33,10 +33,24 @@ pub(crate) fn mangle_tcp(
     let Ok(text_len) = u32::try_from(text.len()) else {
         return false;
     };
+    // The kernel rewrites `skb->data + protoff + doff * 4 + offset` without checking: the
+    // span must lie in the payload.
+    let Some(th) = skb.tcp_header(protoff) else {
+        return false;
+    };
+    let end = protoff
+        .checked_add(th.len)
+        .and_then(|d| d.checked_add(offset))
+        .and_then(|d| d.checked_add(len));
+    if th.len < 20 || end.is_none_or(|end| end > skb.len()) {
+        return false;
+    }
     // SAFETY: `skb` is the packet being handled, not reached otherwise while borrowed
-    // mutably; `ct` is its conntrack; the function checks `offset + len` against the packet
-    // (it only rewrites within the payload it finds at `protoff`), reads `text` during the
-    // call, and takes `ct->lock` for the sequence adjustment, which no caller holds.
+    // mutably; `ct` is its conntrack; `protoff` is where a TCP header of `th.len` bytes lies
+    // and `offset..offset + len` of the payload after it is inside the packet (checked
+    // above; the function makes the packet linear and writable first); `text` is read during
+    // the call; the function takes `ct->lock` for the sequence adjustment, which no caller
+    // holds.
     unsafe {
         bindings::__nf_nat_mangle_tcp_packet(
             skb.as_ptr(),
