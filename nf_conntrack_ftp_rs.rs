@@ -316,8 +316,8 @@ impl Helper for Ftp {
         };
 
         let decision = if state.starts_line(dir, th.seq) || state.take_pickup(dir) {
-            // Copied (where not linear) only when it is parsed; the copy is gone before the
-            // packet may be rewritten.
+            // Read (copied where not linear) only when it is parsed; the slice ends before
+            // `act` may rewrite the packet (`&mut Skb`).
             let parsed = (datalen as usize).min(BUFFER_SIZE);
             let Some(payload) = skb.bytes(dataoff, &mut buffer[..parsed]) else {
                 return Verdict::Drop;
