@@ -37,6 +37,28 @@ helper_drops_since_mark() {
 	dmesg_since_mark | grep -o 'helper ftp[-0-9]* dropping packet: [^I]*' | sed 's/ *$//' | sort -u
 }
 
+# compare_c_rust DETAIL: the C/Rust table of a differential test. For each NAME of CASES (the
+# text before the first '|'), RESULT[c,NAME] and RESULT[rust,NAME] are "OUTCOME; DETAILS";
+# prints both outcomes and Rust's details (C's too where they differ), and fails if Rust's
+# outcome is not "ok" or anything differs from C.
+compare_c_rust() {
+	local label=$1 bad=0 c name cr rr mark
+	printf '%-16s | %-40s | %s\n' scenario C Rust
+	for c in "${CASES[@]}"; do
+		name=${c%%|*}
+		cr=${RESULT[c,$name]} rr=${RESULT[rust,$name]}
+		mark=
+		if [ "$cr" != "$rr" ] || [ "${rr%%;*}" != ok ]; then
+			mark="  <-- differs or fails"
+			bad=$((bad + 1))
+		fi
+		printf '%-16s | %-40s | %s%s\n' "$name" "${cr%%;*}" "${rr%%;*}" "$mark"
+		printf '%-16s   %s: %s\n' "" "$label" "${rr#*; }"
+		[ "$cr" = "$rr" ] || printf '%-16s   %s (C): %s\n' "" "$label" "${cr#*; }"
+	done
+	[ $bad = 0 ] || fail "$bad scenarios fail with Rust or differ from C"
+}
+
 # kernel_at_least MAJOR MINOR: whether the running kernel is that version or newer.
 kernel_at_least() {
 	local v

@@ -186,6 +186,36 @@ helper_unload() {
 	true
 }
 
+# capture_start SIDE... / capture_stop: the FTP control text (ports 21 and 2121) each SIDE saw
+# — cl: the client's link, sv: the server's — in /tmp/ftp-cap-SIDE.
+capture_start() {
+	CAPTURE_PIDS=
+	local side
+	for side; do
+		ip netns exec ftp-$side tcpdump -i ${side}0 -nn -l -A -s 0 'tcp port 21 or tcp port 2121' \
+			>/tmp/ftp-cap-$side 2>/dev/null &
+		CAPTURE_PIDS="$CAPTURE_PIDS $!"
+	done
+	sleep 0.5
+}
+capture_stop() {
+	[ -n "${CAPTURE_PIDS-}" ] || return 0
+	sleep 0.3
+	kill $CAPTURE_PIDS 2>/dev/null
+	wait $CAPTURE_PIDS 2>/dev/null
+	CAPTURE_PIDS=
+	true
+}
+
+# announcements FILE: the commands and replies in a capture that announce a data connection,
+# the port masked, e.g. "PORT 10,0,2,1,N", "EPRT |2|fd00:...|N|", "227 ...(10,0,1,1,N)".
+announcements() {
+	grep -aoE '(PORT [0-9,]+|EPRT \|[12]\|[0-9a-f:.]+\|[0-9]+\||227 [^(]*\([0-9,]+\)|229 [^(]*\(\|\|\|[0-9]+\|\))' "$1" |
+		sed -E 's/^(PORT [0-9]+,[0-9]+,[0-9]+,[0-9]+),[0-9]+,[0-9]+/\1,N/;
+			s/^(227 [^(]*\([0-9]+,[0-9]+,[0-9]+,[0-9]+),[0-9]+,[0-9]+\)/\1,N)/;
+			s/\|[0-9]+\|$/|N|/; s/\|[0-9]+\|\)$/|N|)/' | sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+
 # The router's NAT, added to the firewall of fw_up:
 #   nat_up snat     the client network masqueraded towards the server
 #   nat_up dnat     the server published on the router's client-side addresses (port 21)

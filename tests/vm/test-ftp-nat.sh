@@ -37,39 +37,10 @@ CASES=(
 	"longer v4 port|longer|ftp://10.0.2.2|-P - --disable-eprt"
 )
 
-trap 'kill $CAPTURE_PIDS 2>/dev/null; topo_down' EXIT
+trap 'capture_stop; topo_down' EXIT
 topo_up || fail "network set-up"
 $RT ip addr add 10.0.2.240/24 dev rt1 || fail "second router address"
 ftpd_start 21 || fail "vsftpd on 21"
-
-# capture_start / capture_stop: the FTP control text the client and the server saw, in
-# /tmp/nat-cap-cl and /tmp/nat-cap-sv.
-capture_start() {
-	CAPTURE_PIDS=
-	local side
-	for side in "ftp-cl cl0 cl" "ftp-sv sv0 sv"; do
-		set -- $side
-		ip netns exec "$1" tcpdump -i "$2" -nn -l -A -s 0 'tcp port 21 or tcp port 2121' \
-			>/tmp/nat-cap-$3 2>/dev/null &
-		CAPTURE_PIDS="$CAPTURE_PIDS $!"
-	done
-	sleep 0.5
-}
-capture_stop() {
-	sleep 0.3
-	kill $CAPTURE_PIDS 2>/dev/null
-	wait $CAPTURE_PIDS 2>/dev/null
-	true
-}
-
-# The commands and replies that announce a data connection, as seen on the wire, with the
-# port masked: "PORT 10,0,2,1,N" / "EPRT |2|fd00:...|N|" / "227 ...(10,0,1,1,N)".
-announcements() {
-	grep -aoE '(PORT [0-9,]+|EPRT \|[12]\|[0-9a-f:.]+\|[0-9]+\||227 [^(]*\([0-9,]+\)|229 [^(]*\(\|\|\|[0-9]+\|\))' "$1" |
-		sed -E 's/^(PORT [0-9]+,[0-9]+,[0-9]+,[0-9]+),[0-9]+,[0-9]+/\1,N/;
-			s/^(227 [^(]*\([0-9]+,[0-9]+,[0-9]+,[0-9]+),[0-9]+,[0-9]+\)/\1,N)/;
-			s/\|[0-9]+\|$/|N|/; s/\|[0-9]+\|\)$/|N|)/' | sort -u | tr '\n' ' ' | sed 's/ $//'
-}
 
 # Negative control: behind masquerade, with no helper, vsftpd refuses the client's PORT
 # (its address is not the peer's) and the transfer fails.
@@ -88,7 +59,7 @@ for impl in c rust; do
 		if [ "$mode" = nftpp ]; then fw_up none; else fw_up; fi || fail "$impl: firewall for $name"
 		nat_up "$mode" || fail "$impl: nat ruleset for $name"
 		$RT conntrack -F 2>/dev/null
-		capture_start
+		capture_start cl sv
 		r=ok
 		if [ "$mode" = longer ]; then
 			# Three files on one control connection (curl reuses it): one connect.
@@ -106,10 +77,10 @@ for impl in c rust; do
 			ftp_get "$url" $opts || r="FAIL($(head -c 60 /tmp/ftp-curl.err | tr '\n' ' '))"
 		fi
 		capture_stop
-		seen="client: $(announcements /tmp/nat-cap-cl) / server: $(announcements /tmp/nat-cap-sv)"
+		seen="client: $(announcements /tmp/ftp-cap-cl) / server: $(announcements /tmp/ftp-cap-sv)"
 		case $mode in
 		snat | both | longer)
-			if grep -aqE '10\.0\.1\.2|10,0,1,2|fd00:1::2|fd00:0001:0000:0000:0000:0000:0000:0002' /tmp/nat-cap-sv; then
+			if grep -aqE '10\.0\.1\.2|10,0,1,2|fd00:1::2|fd00:0001:0000:0000:0000:0000:0000:0002' /tmp/ftp-cap-sv; then
 				r="FAIL(the client's address reached the server)"
 			fi
 			;;
@@ -120,21 +91,7 @@ for impl in c rust; do
 	helper_unload
 done
 
-bad=0
-printf '%-15s | %-30s | %s\n' scenario C Rust
-for c in "${CASES[@]}"; do
-	name=${c%%|*}
-	cr=${RESULT[c,$name]} rr=${RESULT[rust,$name]}
-	mark=
-	if [ "$cr" != "$rr" ] || [ "${rr%%;*}" != ok ]; then
-		mark="  <-- differs or fails"
-		bad=$((bad + 1))
-	fi
-	printf '%-15s | %-30s | %s%s\n' "$name" "${cr%%;*}" "${rr%%;*}" "$mark"
-	printf '%-15s   on the wire: %s\n' "" "${rr#*; }"
-	[ "$cr" = "$rr" ] || printf '%-15s   C wire:      %s\n' "" "${cr#*; }"
-done
-[ $bad = 0 ] || fail "$bad scenarios fail with Rust or differ from C"
+compare_c_rust "on the wire"
 
 # The README's NAT gateway ruleset (DNAT to the server, masquerade) with the firewall.
 ruleset=$(readme_ruleset test-ftp-nat.sh)

@@ -54,17 +54,4 @@ for impl in c rust; do
 	helper_unload
 done
 
-bad=0
-printf '%-14s | %-40s | %s\n' scenario C Rust
-for c in "${CASES[@]}"; do
-	name=${c%%|*}
-	cr=${RESULT[c,$name]} rr=${RESULT[rust,$name]}
-	mark=
-	if [ "$cr" != "$rr" ] || [ "${rr%%;*}" != ok ]; then
-		mark="  <-- differs or fails"
-		bad=$((bad + 1))
-	fi
-	printf '%-14s | %-40s | %s%s\n' "$name" "${cr%%;*}" "${rr%%;*}" "$mark"
-	printf '%-14s   expectation: %s\n' "" "${rr#*; }"
-done
-[ $bad = 0 ] || fail "$bad scenarios fail with Rust or differ from C"
+compare_c_rust expectation

@@ -16,7 +16,7 @@ CASES=(
 	"port|-P - --disable-eprt|PORT 10,0,2,1,N"
 )
 
-trap 'kill $CAPTURE_PID 2>/dev/null; topo_down; helper_unload' EXIT
+trap 'capture_stop; topo_down; helper_unload' EXIT
 topo_up || fail "network set-up"
 ftpd_start 21 || fail "vsftpd on 21"
 # tc's own modules on a modular kernel; on the project kernel they are built in.
@@ -47,14 +47,6 @@ tc_down() {
 	true
 }
 
-# The commands and replies announcing data connections that the server saw, ports masked.
-announcements() {
-	grep -aoE '(PORT [0-9,]+|EPRT \|1\|[0-9.]+\|[0-9]+\||227 [^(]*\([0-9,]+\)|229 [^(]*\(\|\|\|[0-9]+\|\))' "$1" |
-		sed -E 's/^(PORT [0-9]+,[0-9]+,[0-9]+,[0-9]+),[0-9]+,[0-9]+/\1,N/;
-			s/^(227 [^(]*\([0-9]+,[0-9]+,[0-9]+,[0-9]+),[0-9]+,[0-9]+\)/\1,N)/;
-			s/\|[0-9]+\|$/|N|/; s/\|[0-9]+\|\)$/|N|)/' | sort -u | tr '\n' ' ' | sed 's/ $//'
-}
-
 tc_up || fail "tc rules (act_ct, flower, clsact)"
 # Controls: without the helper, passive FTP passes the act_ct NAT (the rules work), active FTP
 # does not (vsftpd refuses the masqueraded client's PORT).
@@ -75,30 +67,18 @@ for impl in c rust; do
 	for c in "${CASES[@]}"; do
 		IFS='|' read -r name opts want <<<"$c"
 		$RT conntrack -F 2>/dev/null
-		$SV tcpdump -i sv0 -nn -l -A -s 0 'tcp port 21' >/tmp/actct-cap 2>/dev/null &
-		CAPTURE_PID=$!
-		sleep 0.5
+		capture_start sv
 		r=ok
 		# shellcheck disable=SC2086
 		ftp_get ftp://10.0.2.2 $opts || r="FAIL($(head -c 60 /tmp/ftp-curl.err | tr '\n' ' '))"
-		sleep 0.3
-		kill $CAPTURE_PID 2>/dev/null
-		wait $CAPTURE_PID 2>/dev/null
-		seen=$(announcements /tmp/actct-cap)
+		capture_stop
+		seen=$(announcements /tmp/ftp-cap-sv)
 		[ "$seen" = "$want" ] || r="$r, server saw '$seen'"
-		grep -aqE '10\.0\.1\.2|10,0,1,2' /tmp/actct-cap && r="$r, client address leaked"
-		RESULT[$impl,$name]="$r ($seen)"
+		grep -aqE '10\.0\.1\.2|10,0,1,2' /tmp/ftp-cap-sv && r="$r, client address leaked"
+		RESULT[$impl,$name]="$r; $seen"
 	done
 	tc_down
 	helper_unload
 done
 
-bad=0
-printf '%-5s | %-60s | %s\n' case C Rust
-for c in "${CASES[@]}"; do
-	name=${c%%|*}
-	printf '%-5s | %-60s | %s\n' "$name" "${RESULT[c,$name]}" "${RESULT[rust,$name]}"
-	[ "${RESULT[rust,$name]%% *}" = ok ] && [ "${RESULT[c,$name]}" = "${RESULT[rust,$name]}" ] ||
-		bad=$((bad + 1))
-done
-[ $bad = 0 ] || fail "$bad cases fail with Rust or differ from C"
+compare_c_rust "server saw"

@@ -19,7 +19,7 @@ CASES=(
 	"v6 epsv|ftp://[fd00:2::2]||passive"
 )
 
-trap 'kill $CAPTURE_PID 2>/dev/null; topo_down; helper_unload' EXIT
+trap 'capture_stop; topo_down; helper_unload' EXIT
 topo_up || fail "network set-up"
 ftpd_start 21 || fail "vsftpd on 21"
 
@@ -29,7 +29,7 @@ ftpd_start 21 || fail "vsftpd on 21"
 data_port() {
 	local kind=$1
 	if [ "$kind" = active ]; then
-		grep -aoE 'PORT [0-9,]+|EPRT \|[12]\|[0-9a-f:.]+\|[0-9]+\|' /tmp/np-cap | head -1 |
+		grep -aoE 'PORT [0-9,]+|EPRT \|[12]\|[0-9a-f:.]+\|[0-9]+\|' /tmp/ftp-cap-sv | head -1 |
 			sed -E 's/^PORT [0-9]+,[0-9]+,[0-9]+,[0-9]+,([0-9]+),([0-9]+)$/\1 \2/; s/^EPRT .*\|([0-9]+)\|$/0 \1/' |
 			awk '{print $1 * 256 + $2}'
 	else
@@ -47,15 +47,11 @@ run_cases() {
 	for c in "${CASES[@]}"; do
 		IFS='|' read -r name url opts kind <<<"$c"
 		$RT conntrack -F 2>/dev/null
-		$SV tcpdump -i sv0 -nn -l -A -s 0 'tcp port 21' >/tmp/np-cap 2>/dev/null &
-		CAPTURE_PID=$!
-		sleep 0.5
+		capture_start sv
 		r=ok
 		# shellcheck disable=SC2086
 		ftp_get "$url" $opts || r="FAIL($(head -c 60 /tmp/ftp-curl.err | tr '\n' ' '))"
-		sleep 0.3
-		kill $CAPTURE_PID 2>/dev/null
-		wait $CAPTURE_PID 2>/dev/null
+		capture_stop
 		port=$(data_port $kind)
 		if [ -z "$port" ]; then
 			r="$r, no port found"
