@@ -78,10 +78,8 @@ impl Expectation {
     /// The expected destination port, in host order.
     pub(crate) fn dst_port(&self) -> u16 {
         // SAFETY: the expectation is live (type invariant) and, unregistered, seen by no one
-        // else; the port union is 2 bytes, the port in network order.
-        u16::from_be(unsafe {
-            core::ptr::read((&raw const (*self.0.as_ptr()).tuple.dst.u).cast::<u16>())
-        })
+        // else.
+        unsafe { tuple_dst_port(self.0.as_ptr()) }
     }
 
     /// Makes this the expectation of a NATed master (what `nf_nat_ftp` sets): the expected
@@ -97,12 +95,13 @@ impl Expectation {
             NatMapping::FollowMaster => bindings::nf_nat_follow_master,
             NatMapping::Module => bindings::nf_ftp_rs_nat_expected,
         };
+        let port = self.dst_port();
         // SAFETY: the expectation is live and unregistered (type invariant): no other CPU
-        // reads it yet. The port unions are 2 bytes each. Both functions have the C type of
-        // `expectfn` (`nf_ftp_rs_nat_expected` is defined in C, nf/trampolines.c, for kCFI).
+        // reads it yet. The port union is 2 bytes, the port in network order. Both functions
+        // have the C type of `expectfn` (`nf_ftp_rs_nat_expected` is defined in C,
+        // nf/trampolines.c, for kCFI).
         unsafe {
-            let port = core::ptr::read((&raw const (*exp).tuple.dst.u).cast::<u16>());
-            core::ptr::write((&raw mut (*exp).saved_proto).cast::<u16>(), port);
+            core::ptr::write((&raw mut (*exp).saved_proto).cast::<u16>(), port.to_be());
             (*exp).dir = dir as bindings::ip_conntrack_dir;
             (*exp).expectfn = Some(expectfn);
         }
@@ -137,6 +136,17 @@ impl Expectation {
     }
 }
 
+/// The destination port of `exp`'s tuple, in host order.
+///
+/// # Safety
+///
+/// `exp` points to a live expectation whose tuple no other CPU writes during the call.
+unsafe fn tuple_dst_port(exp: *const bindings::nf_conntrack_expect) -> u16 {
+    // SAFETY: live by the caller's guarantee and not written meanwhile; the port union is 2
+    // bytes, the port in network order.
+    u16::from_be(unsafe { core::ptr::read((&raw const (*exp).tuple.dst.u).cast::<u16>()) })
+}
+
 /// How the NAT core maps a connection that arrives as expected (C's `exp->expectfn`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum NatMapping {
@@ -166,9 +176,7 @@ impl Registered {
     pub(crate) fn dst_port(&self) -> u16 {
         // SAFETY: the expectation is live (we hold a reference); its tuple does not change
         // once registered.
-        u16::from_be(unsafe {
-            core::ptr::read((&raw const (*self.0.as_ptr()).tuple.dst.u).cast::<u16>())
-        })
+        unsafe { tuple_dst_port(self.0.as_ptr()) }
     }
 
     /// Takes the expectation out of the table again (`nf_ct_unexpect_related`), e.g. when
