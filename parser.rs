@@ -141,7 +141,9 @@ const SEARCH_REPLY: [Search; 2] = [
 ];
 
 /// Parses the payload of one segment sent in direction `dir` of a control connection of
-/// family `family`.
+/// family `family`. Inline: most lines match no pattern, and that is decided on their first
+/// bytes (the numbers are read out of line, in [`read_numbers`]).
+#[inline]
 pub fn parse(payload: &[u8], dir: Dir, family: Family) -> Outcome {
     let table = match dir {
         Dir::Original => &SEARCH_ORIGINAL,
@@ -157,6 +159,7 @@ pub fn parse(payload: &[u8], dir: Dir, family: Family) -> Outcome {
 }
 
 /// Matches one search row at the start of `data`.
+#[inline]
 fn find_pattern(data: &[u8], search: &Search, family: Family) -> Outcome {
     let pattern = search.kind.pattern().as_bytes();
     let plen = pattern.len();
@@ -171,7 +174,13 @@ fn find_pattern(data: &[u8], search: &Search, family: Family) -> Outcome {
     if !data[..plen].eq_ignore_ascii_case(pattern) {
         return Outcome::NoMatch;
     }
+    read_numbers(data, search, family, plen)
+}
 
+/// What follows a matched pattern (`data[..plen]`): the announced address and port, or a
+/// partial match.
+#[inline(never)]
+fn read_numbers(data: &[u8], search: &Search, family: Family, plen: usize) -> Outcome {
     let mut start = plen;
     if search.skip != 0 {
         // The kernel scans up to and including the last byte for the skip character.
@@ -203,26 +212,28 @@ fn find_pattern(data: &[u8], search: &Search, family: Family) -> Outcome {
 /// byte that is neither a digit nor `sep`). Returns the numbers and the length of their text
 /// (the terminator excluded). Empty numbers count as 0, as in the kernel.
 fn try_number<const N: usize>(data: &[u8], sep: u8, term: u8) -> Option<([u8; N], usize)> {
-    let mut nums = [0u32; N];
+    let mut out = [0u8; N];
     let mut i = 0;
+    // The number being read: at most 255 between bytes (checked), so `* 10 + 9` cannot
+    // overflow and plain wrapping arithmetic is exact (no overflow checks on this path).
+    let mut num: u32 = 0;
     for (len, &b) in data.iter().enumerate() {
-        if i >= N {
-            // More separators than numbers.
-            return None;
-        }
-        if b.is_ascii_digit() {
-            nums[i] = nums[i] * 10 + u32::from(b - b'0');
-            if nums[i] > 255 {
+        let digit = b.wrapping_sub(b'0');
+        if digit < 10 {
+            num = num.wrapping_mul(10).wrapping_add(u32::from(digit));
+            if num > 255 {
                 return None;
             }
         } else if b == sep {
+            // A separator after the last number: more separators than numbers.
+            *out.get_mut(i)? = num as u8;
             i += 1;
-        } else if (b == term || term == 0) && i == N - 1 {
-            let mut out = [0u8; N];
-            for (o, n) in out.iter_mut().zip(nums) {
-                // Each number is at most 255 (checked above).
-                *o = n as u8;
+            if i >= N {
+                return None;
             }
+            num = 0;
+        } else if (b == term || term == 0) && i == N - 1 {
+            *out.get_mut(i)? = num as u8;
             return Some((out, len));
         } else {
             return None;
@@ -264,7 +275,8 @@ fn get_port(data: &[u8], start: usize, delim: u8) -> Option<(u16, usize)> {
                 _ => None,
             };
         } else if b.is_ascii_digit() {
-            port = port * 10 + u32::from(b - b'0');
+            // At most 65535 before (checked): no overflow.
+            port = port.wrapping_mul(10).wrapping_add(u32::from(b - b'0'));
             if port > 65535 {
                 return None;
             }
