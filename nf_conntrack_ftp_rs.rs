@@ -6,11 +6,10 @@
 //! (and, beyond the C, `nat_ports=`), then assign the helper with an nftables `ct helper`
 //! object of type "ftp". Under NAT it rewrites what it finds (nat.rs).
 
-use core::sync::atomic::Ordering::Relaxed;
-use core::sync::atomic::{AtomicU16, AtomicU32};
 use kernel::prelude::*;
 use kernel::static_lock_class;
 use kernel::str::CStr;
+use line_starts::LineStarts;
 use nf::conn::{Conn, CtInfo, Direction, InetAddr, NFPROTO_IPV6};
 use nf::expect::{Expectation, Expected};
 use nf::helper::{
@@ -20,8 +19,9 @@ use nf::lock::StaticBhLock;
 use nf::log::helper_log;
 use nf::nat::{ExpectFnRegistration, NatArrival, NatHelperRegistration};
 use nf::skb::Skb;
-use parser::{Family, Kind, Outcome};
+use parser::{Family, Kind, Match, Outcome};
 
+pub mod line_starts;
 mod nat;
 mod nf;
 pub mod parser;
@@ -125,80 +125,17 @@ impl Decision {
     }
 }
 
-/// Per-connection state in the conntrack's help extension (C's `struct nf_ct_ftp_master`).
-/// Atomics because every CPU handling the connection shares it; the global lock orders the
-/// read-modify-write sequences, as in C.
-#[derive(FromBytes)]
-#[repr(C)]
-struct FtpState {
-    /// Sequence numbers that follow a segment ending in '\n', per direction.
-    seq_aft_nl: [[AtomicU32; NUM_SEQ_TO_REMEMBER]; 2],
-    /// How many of `seq_aft_nl` are set, per direction.
-    seq_aft_nl_num: [AtomicU16; 2],
-    /// [`SEQ_PICKUP`], per direction.
-    flags: [AtomicU16; 2],
-}
-
-/// Line starts remembered per direction.
-const NUM_SEQ_TO_REMEMBER: usize = 2;
-/// Parse the next segment of this direction even without a known line start (set for
-/// conntracks injected through ctnetlink: conntrackd failover).
-const SEQ_PICKUP: u16 = 1 << 0;
-
-/// `before()` of the kernel's TCP sequence arithmetic.
-fn seq_before(a: u32, b: u32) -> bool {
-    (a.wrapping_sub(b) as i32) < 0
-}
-
-impl FtpState {
-    fn remembered(&self, dir: Direction) -> impl Iterator<Item = u32> + '_ {
-        let num = usize::from(self.seq_aft_nl_num[dir.index()].load(Relaxed));
-        self.seq_aft_nl[dir.index()]
-            .iter()
-            .take(num)
-            .map(|s| s.load(Relaxed))
-    }
-
-    /// Whether a segment starting at `seq` starts a line.
-    fn starts_line(&self, dir: Direction, seq: u32) -> bool {
-        self.remembered(dir).any(|s| s == seq)
-    }
-
-    /// Clears [`SEQ_PICKUP`] for `dir`; whether it was set.
-    fn take_pickup(&self, dir: Direction) -> bool {
-        self.flags[dir.index()].fetch_and(!SEQ_PICKUP, Relaxed) & SEQ_PICKUP != 0
-    }
-
-    /// Remembers that a line starts at `seq`: in a free slot, else over the older of the
-    /// two if `seq` is newer.
-    fn remember_line_start(&self, dir: Direction, seq: u32) {
-        if self.remembered(dir).any(|s| s == seq) {
-            return;
-        }
-        let slots = &self.seq_aft_nl[dir.index()];
-        let num = &self.seq_aft_nl_num[dir.index()];
-        let n = usize::from(num.load(Relaxed));
-        if n < NUM_SEQ_TO_REMEMBER {
-            slots[n].store(seq, Relaxed);
-            num.store(n as u16 + 1, Relaxed);
-        } else {
-            let (s0, s1) = (slots[0].load(Relaxed), slots[1].load(Relaxed));
-            let oldest = if seq_before(s0, s1) { 0 } else { 1 };
-            if seq_before(slots[oldest].load(Relaxed), seq) {
-                slots[oldest].store(seq, Relaxed);
-            }
-        }
-    }
-}
-
-/// Size of the buffer segments are copied into for parsing. A longer payload (possible only
-/// with BIG TCP) is parsed on its first 64 KiB; its last byte still decides the line start.
+/// Size of the buffer a non-linear segment is copied into for parsing. A longer non-linear
+/// payload (possible only with BIG TCP) is parsed on its first 64 KiB; its last byte still
+/// decides the line start. A linear payload is parsed in place, whole, as the C does.
 const BUFFER_SIZE: usize = 65536;
 
-/// The global lock of the C helper (`nf_ftp_lock`) and the buffer it guards. One lock for
-/// all connections: NAT's sequence adjustment takes `ct->lock`, so a per-conntrack lock
-/// would deadlock (upstream's 2022 fix).
-static FTP_LOCK: StaticBhLock<[u8; BUFFER_SIZE]> = StaticBhLock::new([0; BUFFER_SIZE]);
+/// The buffer non-linear segments at a line start are copied into, and its lock. The only
+/// lock on the packet path, taken only for such segments and held only for the copy and the
+/// parse: never across the expectation or NAT's rewrite (whose sequence adjustment takes
+/// `ct->lock`; upstream's 2022 deadlock). The C helper instead holds one global lock around
+/// every segment of every connection and linearizes non-linear ones.
+static SCRATCH: StaticBhLock<[u8; BUFFER_SIZE]> = StaticBhLock::new([0; BUFFER_SIZE]);
 
 /// `IPPROTO_TCP`.
 const IPPROTO_TCP: u8 = 6;
@@ -234,19 +171,42 @@ impl Ftp {
         }
     }
 
-    /// Acts on what a segment at a line start (or picked up) holds: the parser's `outcome`.
-    fn act(skb: &mut Skb, protoff: u32, ct: &Conn, info: CtInfo, outcome: Outcome) -> Decision {
-        let dir = info.direction();
-        let found = match outcome {
-            Outcome::NoMatch => return Decision::new(Verdict::Accept, true),
+    /// What a segment whose payload starts at `dataoff` and at a line start (or picked up)
+    /// leads to. Out of line, so that the common case, a segment inside a line, stays short.
+    #[inline(never)]
+    fn at_line_start(
+        skb: &mut Skb,
+        protoff: u32,
+        dataoff: u32,
+        ct: &Conn,
+        info: CtInfo,
+    ) -> Decision {
+        let datalen = skb.len() - dataoff;
+        // The outcome borrows nothing of the packet, which `decide` may rewrite.
+        match Self::parse(skb, dataoff, datalen, ct, info.direction()) {
+            Some(outcome) => Self::decide(skb, protoff, ct, info, outcome),
+            None => Decision::new(Verdict::Drop, false),
+        }
+    }
+
+    /// What a segment at a line start (or picked up) leads to, by the parser's `outcome`.
+    /// Inline: most lines hold no command.
+    #[inline]
+    fn decide(skb: &mut Skb, protoff: u32, ct: &Conn, info: CtInfo, outcome: Outcome) -> Decision {
+        match outcome {
+            Outcome::NoMatch => Decision::new(Verdict::Accept, true),
             Outcome::Partial(kind) => {
                 // Not usually done by connection tracking, but needed to track accurately.
                 helper_log(skb, ct, Self::partial_message(kind));
-                return Decision::new(Verdict::Drop, false);
+                Decision::new(Verdict::Drop, false)
             }
-            Outcome::Match(found) => found,
-        };
+            Outcome::Match(found) => Self::expect(skb, protoff, ct, info, found),
+        }
+    }
 
+    /// Expects the data connection a command or reply announced (`found`).
+    fn expect(skb: &mut Skb, protoff: u32, ct: &Conn, info: CtInfo, found: Match) -> Decision {
+        let dir = info.direction();
         // The data connection comes the other way: expect it from the other direction's
         // source, to this direction's announced address (normally the sender's).
         let sender = ct.src(dir);
@@ -287,10 +247,42 @@ impl Ftp {
     }
 }
 
-impl Helper for Ftp {
-    type Data = FtpState;
+impl Ftp {
+    /// The parser's verdict on the payload `dataoff..dataoff + datalen` of a segment: read in
+    /// place where linear (inline: every parsed line of a linear packet comes here), else
+    /// copied into [`SCRATCH`]. `None` if it cannot be read.
+    #[inline]
+    fn parse(skb: &Skb, dataoff: u32, datalen: u32, ct: &Conn, dir: Direction) -> Option<Outcome> {
+        let (dir, family) = (Self::parser_dir(dir), Self::family(ct));
+        match skb.linear(dataoff, datalen) {
+            Some(payload) => Some(parser::parse(payload, dir, family)),
+            None => Self::parse_copy(skb, dataoff, datalen, dir, family),
+        }
+    }
 
-    fn help(skb: &mut Skb, protoff: u32, ct: &Conn, state: &FtpState, info: CtInfo) -> Verdict {
+    /// [`Self::parse`] for a non-linear payload: up to [`BUFFER_SIZE`] bytes copied.
+    #[inline(never)]
+    fn parse_copy(
+        skb: &Skb,
+        dataoff: u32,
+        datalen: u32,
+        dir: parser::Dir,
+        family: Family,
+    ) -> Option<Outcome> {
+        // `init()` sets the lock up before registering the helper.
+        let mut buffer = SCRATCH.lock()?;
+        let copied = (datalen as usize).min(BUFFER_SIZE);
+        let payload = skb.bytes(dataoff, &mut buffer[..copied])?;
+        Some(parser::parse(payload, dir, family))
+    }
+}
+
+impl Helper for Ftp {
+    type Data = LineStarts;
+
+    // Inline into the callback's entry point: one call fewer on every packet.
+    #[inline]
+    fn help(skb: &mut Skb, protoff: u32, ct: &Conn, lines: &LineStarts, info: CtInfo) -> Verdict {
         // Until there has been traffic both ways, don't look in packets.
         if !info.is_established() {
             return Verdict::Accept;
@@ -304,31 +296,18 @@ impl Helper for Ftp {
         }
         let datalen = skb.len() - dataoff;
         let dir = info.direction();
-
-        let Some(mut buffer) = FTP_LOCK.lock() else {
-            // `init()` sets the lock up before registering the helper.
+        let Some(last) = skb.byte(dataoff + datalen - 1) else {
             return Verdict::Drop;
         };
-        let mut last = [0u8; 1];
-        let ends_in_nl = match skb.bytes(dataoff + datalen - 1, &mut last) {
-            Some(b) => b == b"\n",
-            None => return Verdict::Drop,
-        };
 
-        let decision = if state.starts_line(dir, th.seq) || state.take_pickup(dir) {
-            // Read (copied where not linear) only when it is parsed; the slice ends before
-            // `act` may rewrite the packet (`&mut Skb`).
-            let parsed = (datalen as usize).min(BUFFER_SIZE);
-            let Some(payload) = skb.bytes(dataoff, &mut buffer[..parsed]) else {
-                return Verdict::Drop;
-            };
-            let outcome = parser::parse(payload, Self::parser_dir(dir), Self::family(ct));
-            Self::act(skb, protoff, ct, info, outcome)
+        let pdir = Self::parser_dir(dir);
+        let decision = if lines.starts_line(pdir, th.seq) || lines.take_pickup(pdir) {
+            Self::at_line_start(skb, protoff, dataoff, ct, info)
         } else {
             Decision::new(Verdict::Accept, true)
         };
-        if decision.track_line && ends_in_nl {
-            state.remember_line_start(dir, th.seq.wrapping_add(datalen));
+        if decision.track_line && last == b'\n' {
+            lines.remember(pdir, th.seq.wrapping_add(datalen));
         }
         decision.verdict
     }
@@ -337,12 +316,10 @@ impl Helper for Ftp {
         nat::map_data_connection(arrival);
     }
 
-    fn from_nlattr(_ct: &Conn, state: &FtpState) -> Result {
+    fn from_nlattr(_ct: &Conn, lines: &LineStarts) -> Result {
         // An injected conntrack: pick up sequence tracking, or the first command after a
         // failover is missed.
-        for flags in &state.flags {
-            flags.fetch_or(SEQ_PICKUP, Relaxed);
-        }
+        lines.set_pickup();
         Ok(())
     }
 }
@@ -370,7 +347,7 @@ impl kernel::Module for FtpHelperModule {
             }
             EINVAL
         })?;
-        FTP_LOCK.init(c"nf_ftp_lock", static_lock_class!());
+        SCRATCH.init(c"nf_ftp_rs_scratch", static_lock_class!());
 
         // What tc act_ct and Open vSwitch look for before they use the helper with NAT, and
         // the expectfn of `nat_ports`: both before the helpers, which refer to them.

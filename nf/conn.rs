@@ -4,6 +4,7 @@
 //! helper's per-connection data.
 
 use super::bindings;
+use core::ffi::c_void;
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
@@ -84,8 +85,9 @@ impl Conn {
 
     /// The layer 3 protocol (`nf_ct_l3num`): [`NFPROTO_IPV4`] or [`NFPROTO_IPV6`].
     pub(crate) fn l3num(&self) -> u16 {
-        // SAFETY: `self` is a valid conntrack.
-        unsafe { bindings::nf_ct_l3num(self.as_ptr()) }
+        // SAFETY: the tuple is valid (see `tuple`); `l3num` is a plain field, the original
+        // tuple's as `nf_ct_l3num` reads it.
+        unsafe { (*self.tuple(Direction::Original)).src.l3num }
     }
 
     fn tuple(&self, dir: Direction) -> *const bindings::nf_conntrack_tuple {
@@ -129,8 +131,10 @@ impl Conn {
         (!m.is_null()).then(|| unsafe { Conn::from_raw(m) })
     }
 
-    /// The helper's data in the conntrack's help extension (`nfct_help_data`): 32 bytes,
-    /// 8-aligned, zeroed when the extension is added. `None` without the extension.
+    /// The helper's data in the conntrack's help extension, at `p`: what the C entry point
+    /// of the callback (nf/trampolines.c) found with `nfct_help_data(ct)` for `self` — 32
+    /// bytes, 8-aligned, zeroed when the extension is added. `None` if `p` is null (no
+    /// extension).
     ///
     /// The reference lives no longer than `&self`, i.e. the callback that was handed the
     /// conntrack: the extension area moves when another extension is added, which happens
@@ -138,10 +142,12 @@ impl Conn {
     ///
     /// # Safety
     ///
-    /// The help extension must belong to the helper whose data type is `D` (the helper the
-    /// calling callback serves): every access to these bytes, on every CPU, is then through
-    /// `&D`, so a `D` made of atomics is never read as plain bytes while another CPU writes.
-    pub(crate) unsafe fn help_data<D: FromBytes + Sync>(&self) -> Option<&D> {
+    /// `p` is null or `nfct_help_data()` of this conntrack, taken during the current
+    /// callback. The help extension must belong to the helper whose data type is `D` (the
+    /// helper the calling callback serves): every access to these bytes, on every CPU, is
+    /// then through `&D`, so a `D` made of atomics is never read as plain bytes while another
+    /// CPU writes.
+    pub(crate) unsafe fn help_data<D: FromBytes + Sync>(&self, p: *mut c_void) -> Option<&D> {
         const {
             assert!(
                 core::mem::size_of::<D>() <= 32,
@@ -152,12 +158,11 @@ impl Conn {
                 "help data aligned beyond nf_conn_help.data"
             );
         }
-        // SAFETY: `self` is a valid conntrack.
-        let p = unsafe { bindings::nfct_help_data(self.as_ptr()) };
-        // SAFETY: a non-null result points to the 32-byte, 8-aligned `data` of the
-        // conntrack's help extension, which stays in place while `self` is borrowed (see
-        // above); `D` fits (checked above) and accepts any bytes (`FromBytes`); all accesses
-        // are through a shared `&D` of this one type (the caller's guarantee), `D: Sync`.
+        // SAFETY: a non-null `p` points to the 32-byte, 8-aligned `data` of the conntrack's
+        // help extension (the caller's guarantee), which stays in place while `self` is
+        // borrowed (see above); `D` fits (checked above) and accepts any bytes (`FromBytes`);
+        // all accesses are through a shared `&D` of this one type (the caller's guarantee),
+        // `D: Sync`.
         (!p.is_null()).then(|| unsafe { &*p.cast::<D>() })
     }
 }

@@ -18,7 +18,7 @@ use super::conn::{Conn, CtInfo};
 use super::conn::{NFPROTO_IPV4, NFPROTO_IPV6};
 use super::nat::NatArrival;
 use super::skb::Skb;
-use core::ffi::{c_int, c_uint};
+use core::ffi::{c_int, c_uint, c_void};
 use core::fmt::Write;
 use kernel::error::{from_result, to_result};
 use kernel::ffi::c_char;
@@ -312,20 +312,23 @@ impl Drop for Registration {
 ///
 /// # Safety
 ///
-/// `skb` and `ct` are valid for the call, and `ct`'s helper is one of this module's (the
-/// core calls a helper's `help` only for the conntracks it is assigned to).
+/// `skb` and `ct` are valid for the call, `ct`'s helper is one of this module's (the core
+/// calls a helper's `help` only for the conntracks it is assigned to), and `help_data` is
+/// `nfct_help_data(ct)`.
 #[no_mangle]
 unsafe extern "C" fn nf_ftp_rs_help_rust(
     skb: *mut bindings::sk_buff,
     protoff: c_uint,
     ct: *mut bindings::nf_conn,
     ctinfo: c_uint,
+    help_data: *mut c_void,
 ) -> c_int {
     // SAFETY: valid for the duration of the callback (see `# Safety`); the packet belongs
     // to the path calling the helper.
     let (skb, ct) = unsafe { (Skb::from_raw_mut(skb), Conn::from_raw(ct)) };
-    // SAFETY: `ct` is served by this module's helper, whose data type is `Bound::Data`.
-    let verdict = match unsafe { ct.help_data::<<Bound as Helper>::Data>() } {
+    // SAFETY: `help_data` is `ct`'s, taken in this callback; `ct` is served by this module's
+    // helper, whose data type is `Bound::Data`.
+    let verdict = match unsafe { ct.help_data::<<Bound as Helper>::Data>(help_data) } {
         Some(data) => Bound::help(skb, protoff, ct, data, CtInfo(ctinfo)),
         // No help data (a stale extension after a helper change): drop, as the C helpers do.
         None => Verdict::Drop,
@@ -341,18 +344,21 @@ unsafe extern "C" fn nf_ftp_rs_help_rust(
 ///
 /// # Safety
 ///
-/// `ct` is valid for the call and its help extension is this module's helper's (ctnetlink
-/// adds the extension and calls `from_nlattr` of the helper it then assigns).
+/// `ct` is valid for the call, its help extension is this module's helper's (ctnetlink
+/// adds the extension and calls `from_nlattr` of the helper it then assigns), and
+/// `help_data` is `nfct_help_data(ct)`.
 #[no_mangle]
 unsafe extern "C" fn nf_ftp_rs_from_nlattr_rust(
     _attr: *mut bindings::nlattr,
     ct: *mut bindings::nf_conn,
+    help_data: *mut c_void,
 ) -> c_int {
     from_result(|| {
         // SAFETY: valid for the duration of the callback (see `# Safety`).
         let ct = unsafe { Conn::from_raw(ct) };
-        // SAFETY: the extension is this module's helper's, whose data type is `Bound::Data`.
-        let data = unsafe { ct.help_data::<<Bound as Helper>::Data>() }.ok_or(ENOENT)?;
+        // SAFETY: `help_data` is `ct`'s, taken in this callback; the extension is this
+        // module's helper's, whose data type is `Bound::Data`.
+        let data = unsafe { ct.help_data::<<Bound as Helper>::Data>(help_data) }.ok_or(ENOENT)?;
         Bound::from_nlattr(ct, data)?;
         Ok(0)
     })

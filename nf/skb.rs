@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The packet (`struct sk_buff`) as a helper sees it: its length, its TCP header, and
-//! copies of its bytes. Changing it (NAT's rewrite, nf/nat.rs) takes `&mut Skb`: it may
-//! reallocate the data, so no slice borrowed from [`Skb::bytes`] can outlive it.
+//! The packet (`struct sk_buff`) as a helper sees it: its length, its TCP header, and its
+//! bytes (in place where linear, else copied). Changing it (NAT's rewrite, nf/nat.rs) takes
+//! `&mut Skb`: it may reallocate the data, so no slice borrowed from [`Skb::bytes`] can
+//! outlive it.
 
 use super::bindings;
 use core::ffi::c_void;
@@ -37,15 +38,40 @@ impl Skb {
     }
 
     /// `skb->len`: bytes from the network header on (all of the packet here).
+    #[inline]
     pub(crate) fn len(&self) -> u32 {
         // SAFETY: `self` is a valid skb (see `from_raw_mut`); `len` is a plain field.
         unsafe { (*self.as_ptr()).len }
     }
 
-    /// The bytes `offset..offset + buf.len()` of the packet, copied into `buf` where they are
-    /// not linear (`skb_header_pointer`). `None` if the packet is shorter.
+    /// The bytes `offset..offset + len` of the packet where they lie in its linear part, read
+    /// in place: `skb_header_pointer`'s fast path, without a call. `None` where any of them
+    /// lies in a fragment (or beyond the packet).
+    #[inline]
+    pub(crate) fn linear(&self, offset: u32, len: u32) -> Option<&[u8]> {
+        let skb = self.as_ptr();
+        // SAFETY: `self` is a valid skb (see `from_raw_mut`); plain fields.
+        let (total, paged, data) = unsafe { ((*skb).len, (*skb).data_len, (*skb).data) };
+        // `skb_headlen()`: the bytes at `data`; the rest lies in fragments.
+        let headlen = total.checked_sub(paged)?;
+        if offset.checked_add(len)? > headlen {
+            return None;
+        }
+        // SAFETY: `data` points to `headlen` bytes of packet data (the linear part), and
+        // `offset + len <= headlen`. Changing the packet (which may move `data`) takes
+        // `&mut Skb`, so the bytes stay in place while the slice borrows `self`.
+        Some(unsafe { core::slice::from_raw_parts(data.add(offset as usize), len as usize) })
+    }
+
+    /// The bytes `offset..offset + buf.len()` of the packet: in place where they are linear,
+    /// otherwise copied into `buf` (`skb_header_pointer`). `None` if the packet is shorter.
+    #[inline]
     pub(crate) fn bytes<'a>(&'a self, offset: u32, buf: &'a mut [u8]) -> Option<&'a [u8]> {
-        let len = i32::try_from(buf.len()).ok()?;
+        let len = u32::try_from(buf.len()).ok()?;
+        if let Some(bytes) = self.linear(offset, len) {
+            return Some(bytes);
+        }
+        let len = i32::try_from(len).ok()?;
         let offset = i32::try_from(offset).ok()?;
         // SAFETY: the skb is valid; `buf` is writable for `len` bytes.
         let p = unsafe {
@@ -64,7 +90,15 @@ impl Skb {
         Some(unsafe { core::slice::from_raw_parts(p.cast::<u8>(), buf.len()) })
     }
 
+    /// The byte at `offset`; `None` if the packet is shorter.
+    #[inline]
+    pub(crate) fn byte(&self, offset: u32) -> Option<u8> {
+        let mut b = [0u8; 1];
+        self.bytes(offset, &mut b).map(|s| s[0])
+    }
+
     /// The TCP header at `protoff`.
+    #[inline]
     pub(crate) fn tcp_header(&self, protoff: u32) -> Option<TcpHeader> {
         let mut raw = [0u8; 20];
         let th = self.bytes(protoff, &mut raw)?;

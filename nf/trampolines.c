@@ -1,17 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The helper callbacks with their C types, for kCFI: see trampolines.h. */
+/*
+ * The helper callbacks with their C types, for kCFI: see trampolines.h. The help data is
+ * looked up here, where nfct_help_data() is inline, rather than through a generated wrapper:
+ * one call fewer on every packet.
+ */
 
 #include "trampolines.h"
+#include <net/netfilter/nf_conntrack_helper.h>
 
 int nf_ftp_rs_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 		   enum ip_conntrack_info ctinfo)
 {
-	return nf_ftp_rs_help_rust(skb, protoff, ct, ctinfo);
+	return nf_ftp_rs_help_rust(skb, protoff, ct, ctinfo, nfct_help_data(ct));
 }
 
 int nf_ftp_rs_from_nlattr(struct nlattr *attr, struct nf_conn *ct)
 {
-	return nf_ftp_rs_from_nlattr_rust(attr, ct);
+	return nf_ftp_rs_from_nlattr_rust(attr, ct, nfct_help_data(ct));
 }
 
 void nf_ftp_rs_nat_expected(struct nf_conn *ct, struct nf_conntrack_expect *exp)
