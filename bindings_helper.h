@@ -15,3 +15,4 @@
 #include <net/netfilter/nf_nat.h>
 #include <net/netfilter/nf_nat_helper.h>
 #include "nf/trampolines.h"
+#include "nf/netns.h"

@@ -13,12 +13,14 @@
 //! source-NATed are kept inside the range, as masquerade or SNAT with a port range (CGNAT port
 //! blocks) keeps those of other connections.
 
+use crate::counters::Counter;
 use crate::nat_ports;
 use crate::nf::conn::{Conn, CtInfo, Direction, InetAddr, NFPROTO_IPV6};
 use crate::nf::expect::{Expectation, NatMapping, RegisterError, Registered};
 use crate::nf::helper::Verdict;
 use crate::nf::log::helper_log;
 use crate::nf::nat::{mangle_tcp, NatArrival, NatRange};
+use crate::nf::netns::NetCounters;
 use crate::nf::skb::Skb;
 use crate::parser::{self, Addr, Kind, Match};
 #[cfg(nf_ftp_rs_test)]
@@ -34,6 +36,7 @@ pub(crate) fn announce(
     skb: &mut Skb,
     protoff: u32,
     ct: &Conn,
+    stats: &NetCounters,
     info: CtInfo,
     found: &Match,
     mut exp: Expectation,
@@ -56,6 +59,7 @@ pub(crate) fn announce(
         _ => exp.register_near_port(),
     };
     let Some(registered) = registered else {
+        Counter::NatNoPort.count(stats);
         helper_log(skb, ct, c"all ports in use");
         return Verdict::Drop;
     };
@@ -75,10 +79,13 @@ pub(crate) fn announce(
         Err(_) => false,
     };
     if !rewritten {
+        Counter::NatMangleFailed.count(stats);
         helper_log(skb, ct, c"cannot mangle packet");
         registered.unregister();
         return Verdict::Drop;
     }
+    Counter::NatRewritten.count(stats);
+    Counter::Expected.count(stats);
     Verdict::Accept
 }
 

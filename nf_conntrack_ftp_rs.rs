@@ -6,6 +6,7 @@
 //! (and, beyond the C, `nat_ports=`), then assign the helper with an nftables `ct helper`
 //! object of type "ftp". Under NAT it rewrites what it finds (nat.rs).
 
+use counters::Counter;
 use kernel::prelude::*;
 use kernel::static_lock_class;
 use kernel::str::CStr;
@@ -18,9 +19,11 @@ use nf::helper::{
 use nf::lock::StaticBhLock;
 use nf::log::helper_log;
 use nf::nat::{ExpectFnRegistration, NatArrival, NatHelperRegistration};
+use nf::netns::{NetCounters, PernetRegistration};
 use nf::skb::Skb;
 use parser::{Family, Kind, Match, Outcome};
 
+mod counters;
 pub mod line_starts;
 mod nat;
 mod nf;
@@ -179,12 +182,14 @@ impl Ftp {
         protoff: u32,
         dataoff: u32,
         ct: &Conn,
+        stats: &NetCounters,
         info: CtInfo,
     ) -> Decision {
         let datalen = skb.len() - dataoff;
+        Counter::Lines.count(stats);
         // The outcome borrows nothing of the packet, which `decide` may rewrite.
         match Self::parse(skb, dataoff, datalen, ct, info.direction()) {
-            Some(outcome) => Self::decide(skb, protoff, ct, info, outcome),
+            Some(outcome) => Self::decide(skb, protoff, ct, stats, info, outcome),
             None => Decision::new(Verdict::Drop, false),
         }
     }
@@ -192,20 +197,38 @@ impl Ftp {
     /// What a segment at a line start (or picked up) leads to, by the parser's `outcome`.
     /// Inline: most lines hold no command.
     #[inline]
-    fn decide(skb: &mut Skb, protoff: u32, ct: &Conn, info: CtInfo, outcome: Outcome) -> Decision {
+    fn decide(
+        skb: &mut Skb,
+        protoff: u32,
+        ct: &Conn,
+        stats: &NetCounters,
+        info: CtInfo,
+        outcome: Outcome,
+    ) -> Decision {
         match outcome {
             Outcome::NoMatch => Decision::new(Verdict::Accept, true),
             Outcome::Partial(kind) => {
                 // Not usually done by connection tracking, but needed to track accurately.
+                Counter::Partial.count(stats);
                 helper_log(skb, ct, Self::partial_message(kind));
                 Decision::new(Verdict::Drop, false)
             }
-            Outcome::Match(found) => Self::expect(skb, protoff, ct, info, found),
+            Outcome::Match(found) => {
+                Counter::of_match(found.kind).count(stats);
+                Self::expect(skb, protoff, ct, stats, info, found)
+            }
         }
     }
 
     /// Expects the data connection a command or reply announced (`found`).
-    fn expect(skb: &mut Skb, protoff: u32, ct: &Conn, info: CtInfo, found: Match) -> Decision {
+    fn expect(
+        skb: &mut Skb,
+        protoff: u32,
+        ct: &Conn,
+        stats: &NetCounters,
+        info: CtInfo,
+        found: Match,
+    ) -> Decision {
         let dir = info.direction();
         // The data connection comes the other way: expect it from the other direction's
         // source, to this direction's announced address (normally the sender's).
@@ -216,6 +239,7 @@ impl Ftp {
             // A third-party address (e.g. a server behind partial NAT, or an attempt to open
             // a hole elsewhere): followed only with `loose`.
             if !loose.get() {
+                Counter::AddressRefused.count(stats);
                 return Decision::new(Verdict::Accept, true);
             }
             daddr = announced;
@@ -229,6 +253,7 @@ impl Ftp {
             dst_port: found.port,
         };
         let Some(exp) = Expectation::new(ct, &expected) else {
+            Counter::ExpectAllocFailed.count(stats);
             helper_log(skb, ct, c"cannot alloc expectation");
             return Decision::new(Verdict::Drop, false);
         };
@@ -236,13 +261,15 @@ impl Ftp {
         // Under NAT the announcement is rewritten and the expectation registered on the port
         // it then names (nat.rs); the line is tracked whatever the outcome, as in C.
         if ct.is_natted() {
-            let verdict = nat::announce(skb, protoff, ct, info, &found, exp);
+            let verdict = nat::announce(skb, protoff, ct, stats, info, &found, exp);
             return Decision::new(verdict, true);
         }
         if exp.register().is_err() {
+            Counter::ExpectAddFailed.count(stats);
             helper_log(skb, ct, c"cannot add expectation");
             return Decision::new(Verdict::Drop, true);
         }
+        Counter::Expected.count(stats);
         Decision::new(Verdict::Accept, true)
     }
 }
@@ -282,7 +309,14 @@ impl Helper for Ftp {
 
     // Inline into the callback's entry point: one call fewer on every packet.
     #[inline]
-    fn help(skb: &mut Skb, protoff: u32, ct: &Conn, lines: &LineStarts, info: CtInfo) -> Verdict {
+    fn help(
+        skb: &mut Skb,
+        protoff: u32,
+        ct: &Conn,
+        lines: &LineStarts,
+        stats: &NetCounters,
+        info: CtInfo,
+    ) -> Verdict {
         // Until there has been traffic both ways, don't look in packets.
         if !info.is_established() {
             return Verdict::Accept;
@@ -302,8 +336,9 @@ impl Helper for Ftp {
 
         let pdir = Self::parser_dir(dir);
         let decision = if lines.starts_line(pdir, th.seq) || lines.take_pickup(pdir) {
-            Self::at_line_start(skb, protoff, dataoff, ct, info)
+            Self::at_line_start(skb, protoff, dataoff, ct, stats, info)
         } else {
+            Counter::Segments.count(stats);
             Decision::new(Verdict::Accept, true)
         };
         if decision.track_line && last == b'\n' {
@@ -330,11 +365,29 @@ impl BindHelper for ModuleHelper {
 }
 
 /// The registrations, dropped (unregistered) in this order: the helpers first (which
-/// destroys their expectations), then what their expectations and NAT users refer to.
-struct FtpHelperModule {
+/// destroys their expectations), then what their expectations, NAT users and packets refer
+/// to.
+struct Registrations {
     _helpers: Registration,
     _expectfn: ExpectFnRegistration,
     _nat_helper: NatHelperRegistration,
+    _netns: PernetRegistration,
+}
+
+/// The loaded module: its registrations and the ports it serves (for the unload line).
+struct FtpHelperModule {
+    registrations: Option<Registrations>,
+    ports: Ports,
+}
+
+impl Drop for FtpHelperModule {
+    fn drop(&mut self) {
+        drop(self.registrations.take());
+        pr_info!(
+            "helper \"ftp\" unregistered from ports {:?}\n",
+            self.ports.as_slice()
+        );
+    }
 }
 
 impl kernel::Module for FtpHelperModule {
@@ -348,6 +401,8 @@ impl kernel::Module for FtpHelperModule {
             EINVAL
         })?;
         SCRATCH.init(c"nf_ftp_rs_scratch", static_lock_class!());
+        // Every namespace's counters and /proc/net file, before any packet can count.
+        let netns = PernetRegistration::register()?;
 
         // What tc act_ct and Open vSwitch look for before they use the helper with NAT, and
         // the expectfn of `nat_ports`: both before the helpers, which refer to them.
@@ -377,16 +432,23 @@ impl kernel::Module for FtpHelperModule {
                 pr_err!("failed to register helpers: error {}\n", e.to_errno());
             }
         })?;
+        let mut range = [0u8; 16];
         pr_info!(
-            "helper \"ftp\" registered for ports {:?} (loose={}), NAT helper \"{}\"\n",
+            "helper \"ftp\" registered for ports {:?} (loose={}, nat_ports='{}'), NAT helper \"{}\", counters in /proc/net/{}\n",
             valid.as_slice(),
-            loose.get(),
-            nat_name.as_cstr().to_str().unwrap_or("?")
+            if loose.get() { 'Y' } else { 'N' },
+            nat_ports.text(&mut range),
+            nat_name.as_cstr().to_str().unwrap_or("?"),
+            counters::FILE.to_str().unwrap_or("?")
         );
         Ok(Self {
-            _helpers: helpers,
-            _expectfn: expectfn,
-            _nat_helper: nat_helper,
+            registrations: Some(Registrations {
+                _helpers: helpers,
+                _expectfn: expectfn,
+                _nat_helper: nat_helper,
+                _netns: netns,
+            }),
+            ports: valid,
         })
     }
 }

@@ -17,6 +17,7 @@ use super::conn::{Conn, CtInfo};
 #[cfg(not(nf_helper_api_7_3))]
 use super::conn::{NFPROTO_IPV4, NFPROTO_IPV6};
 use super::nat::NatArrival;
+use super::netns::NetCounters;
 use super::skb::Skb;
 use core::ffi::{c_int, c_uint, c_void};
 use core::fmt::Write;
@@ -44,9 +45,16 @@ pub(crate) trait Helper {
     type Data: FromBytes + Sync;
 
     /// Called for every packet of a connection the helper is assigned to (`help`).
-    /// `protoff` is the offset of the layer 4 header. The packet is the helper's to rewrite
-    /// (NAT, nf/nat.rs).
-    fn help(skb: &mut Skb, protoff: u32, ct: &Conn, data: &Self::Data, info: CtInfo) -> Verdict;
+    /// `protoff` is the offset of the layer 4 header; `counters` are those of the
+    /// connection's namespace. The packet is the helper's to rewrite (NAT, nf/nat.rs).
+    fn help(
+        skb: &mut Skb,
+        protoff: u32,
+        ct: &Conn,
+        data: &Self::Data,
+        counters: &NetCounters,
+        info: CtInfo,
+    ) -> Verdict;
 
     /// Called when a conntrack with this helper is created through ctnetlink
     /// (`from_nlattr`), e.g. by conntrackd on failover.
@@ -313,8 +321,8 @@ impl Drop for Registration {
 /// # Safety
 ///
 /// `skb` and `ct` are valid for the call, `ct`'s helper is one of this module's (the core
-/// calls a helper's `help` only for the conntracks it is assigned to), and `help_data` is
-/// `nfct_help_data(ct)`.
+/// calls a helper's `help` only for the conntracks it is assigned to), `help_data` is
+/// `nfct_help_data(ct)` and `net` is `nf_ftp_rs_net_of(ct)`.
 #[no_mangle]
 unsafe extern "C" fn nf_ftp_rs_help_rust(
     skb: *mut bindings::sk_buff,
@@ -322,14 +330,18 @@ unsafe extern "C" fn nf_ftp_rs_help_rust(
     ct: *mut bindings::nf_conn,
     ctinfo: c_uint,
     help_data: *mut c_void,
+    net: *mut bindings::nf_ftp_rs_net,
 ) -> c_int {
     // SAFETY: valid for the duration of the callback (see `# Safety`); the packet belongs
     // to the path calling the helper.
     let (skb, ct) = unsafe { (Skb::from_raw_mut(skb), Conn::from_raw(ct)) };
+    // SAFETY: `net` is `ct`'s, taken in this callback; the module registers its per-namespace
+    // subsystem before its helpers (see `FtpHelperModule`).
+    let counters = unsafe { NetCounters::from_raw(net, ct) };
     // SAFETY: `help_data` is `ct`'s, taken in this callback; `ct` is served by this module's
     // helper, whose data type is `Bound::Data`.
     let verdict = match unsafe { ct.help_data::<<Bound as Helper>::Data>(help_data) } {
-        Some(data) => Bound::help(skb, protoff, ct, data, CtInfo(ctinfo)),
+        Some(data) => Bound::help(skb, protoff, ct, data, counters, CtInfo(ctinfo)),
         // No help data (a stale extension after a helper change): drop, as the C helpers do.
         None => Verdict::Drop,
     };

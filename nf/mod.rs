@@ -11,5 +11,6 @@ pub(crate) mod helper;
 pub(crate) mod lock;
 pub(crate) mod log;
 pub(crate) mod nat;
+pub(crate) mod netns;
 pub(crate) mod param;
 pub(crate) mod skb;

@@ -4,10 +4,11 @@
 //! array of `u16`, and a port range writable at run time.
 //!
 //! Each parameter is a `kernel_param` in the `__param` section that points at the kernel's
-//! own `param_ops_bool` / `param_array_ops` + `param_ops_ushort`, exactly what C's
-//! `module_param()` / `module_param_array()` emit, or at this file's ops for the port range,
-//! plus the `parm=` / `parmtype=` strings in `.modinfo` that `modinfo` prints. The kernel
-//! parses the values (and rejects an array with too many elements) before `init()` runs.
+//! own `param_array_ops` + `param_ops_ushort`, exactly what C's `module_param_array()`
+//! emits, or at this file's ops for the bool (the kernel's parsing, plus a log line when it
+//! changes at run time) and the port range, plus the `parm=` / `parmtype=` strings in
+//! `.modinfo` that `modinfo` prints. The kernel parses the values (and rejects an array
+//! with too many elements) before `init()` runs.
 
 use core::cell::UnsafeCell;
 use core::ffi::{c_int, c_uint, c_void};
@@ -18,7 +19,7 @@ use kernel::prelude::*;
 
 /// A `bool` module parameter.
 ///
-/// The kernel's `param_ops_bool` stores through a `bool *`; `AtomicBool` has the same layout,
+/// The kernel's `param_get_bool` reads through a `bool *`; `AtomicBool` has the same layout,
 /// so a write through sysfs and a read from the packet path do not race in Rust's sense.
 #[repr(transparent)]
 pub(crate) struct BoolParam(AtomicBool);
@@ -107,6 +108,11 @@ impl PortRangeParam {
         (v != 0).then_some(((v >> 16) as u16, v as u16))
     }
 
+    /// The value as it is written (`FIRST-LAST`, or empty), in `buf`.
+    pub(crate) fn text<'a>(&self, buf: &'a mut [u8; 16]) -> &'a str {
+        range_text(self.get(), "", buf)
+    }
+
     fn set(&self, range: Option<(u16, u16)>) -> Option<(u16, u16)> {
         let v = range.map_or(0, |(a, b)| (u32::from(a) << 16) | u32::from(b));
         let old = self.0.swap(v, Ordering::Relaxed);
@@ -149,6 +155,81 @@ pub(crate) fn parse_port_range(text: &[u8]) -> Result<Option<(u16, u16)>, ()> {
     Ok(Some((first, last)))
 }
 
+/// Whether `kp` is being set at run time (through sysfs), not while its module loads: only
+/// such changes are logged (the load line shows the values the module starts with).
+///
+/// # Safety
+///
+/// `kp` is a valid descriptor of a module being loaded or loaded (the kernel calls a
+/// parameter's ops so, holding the module).
+unsafe fn set_at_run_time(kp: *const kernel::bindings::kernel_param) -> bool {
+    // SAFETY: see `# Safety`: `mod_` is this module, alive during the call.
+    unsafe {
+        let module = (*kp).mod_;
+        !module.is_null() && (*module).state == kernel::bindings::module_state_MODULE_STATE_LIVE
+    }
+}
+
+/// `Y` or `N`, as sysfs shows a `bool`.
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "Y"
+    } else {
+        "N"
+    }
+}
+
+/// The ops of every [`BoolParam`]: the kernel's `param_get_bool`, and a `set` that parses
+/// as `param_set_bool` does and logs a change at run time (nf/trampolines.c).
+#[doc(hidden)]
+pub(crate) static BOOL_OPS: kernel::bindings::kernel_param_ops =
+    kernel::bindings::kernel_param_ops {
+        // As `param_ops_bool`: a bare `loose` on the command line means `loose=1`.
+        flags: kernel::bindings::KERNEL_PARAM_OPS_FL_NOARG,
+        set: Some(super::bindings::nf_ftp_rs_bool_set),
+        get: Some(kernel::bindings::param_get_bool),
+        free: None,
+    };
+
+/// The Rust end of `nf_ftp_rs_bool_set` (nf/trampolines.c).
+///
+/// # Safety
+///
+/// `val` is a NUL-terminated string or null (no value given), and `kp` the descriptor of a
+/// [`BoolParam`] (only `module_param_bool!` points one at these ops, with `arg` set to its
+/// `'static` parameter).
+#[no_mangle]
+unsafe extern "C" fn nf_ftp_rs_bool_set_rust(
+    val: *const c_char,
+    kp: *const kernel::bindings::kernel_param,
+) -> c_int {
+    // SAFETY: by the caller's guarantee `arg` points to a `'static` `BoolParam`.
+    let param = unsafe { &*(*kp).__bindgen_anon_1.arg.cast::<BoolParam>() };
+    // SAFETY: `kp` is a valid descriptor whose `name` is a static C string.
+    let name = unsafe { kernel::str::CStr::from_char_ptr((*kp).name) };
+    let mut value = true;
+    if !val.is_null() {
+        // SAFETY: `val` is NUL-terminated; `value` is writable.
+        let err = unsafe { kernel::bindings::kstrtobool(val, &mut value) };
+        if err != 0 {
+            // SAFETY: `val` is NUL-terminated.
+            let text = unsafe { kernel::str::CStr::from_char_ptr(val) };
+            pr_err!(
+                "{}: '{}' is not a boolean (Y, N, 1, 0, on or off)\n",
+                name,
+                text.to_str().unwrap_or("?").trim_end()
+            );
+            return err;
+        }
+    }
+    let old = param.0.swap(value, Ordering::Relaxed);
+    // SAFETY: `kp` is as `set_at_run_time` needs (see `# Safety`).
+    if old != value && unsafe { set_at_run_time(kp) } {
+        pr_info!("{}: {} -> {}\n", name, yes_no(old), yes_no(value));
+    }
+    0
+}
+
 /// The ops of every [`PortRangeParam`] (its `kernel_param`'s `arg` points to it).
 #[doc(hidden)]
 pub(crate) static PORT_RANGE_OPS: kernel::bindings::kernel_param_ops =
@@ -188,7 +269,8 @@ unsafe extern "C" fn nf_ftp_rs_nat_ports_set_rust(
     match parse_port_range(text.to_bytes()) {
         Ok(range) => {
             let old = param.set(range);
-            if old != range {
+            // SAFETY: `kp` is as `set_at_run_time` needs (the kernel calls `set` so).
+            if old != range && unsafe { set_at_run_time(kp) } {
                 let (mut a, mut b) = ([0u8; 16], [0u8; 16]);
                 pr_info!(
                     "{}: '{}' -> '{}'\n",
@@ -359,7 +441,7 @@ macro_rules! module_param_bool {
         $crate::__nf_param_descriptor!(
             $name,
             $perm,
-            &raw const ::kernel::bindings::param_ops_bool,
+            &raw const $crate::nf::param::BOOL_OPS,
             ::kernel::bindings::kernel_param__bindgen_ty_1 {
                 arg: $name.as_arg(),
             }

@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The helper callbacks with their C types, for kCFI: see trampolines.h. The help data is
- * looked up here, where nfct_help_data() is inline, rather than through a generated wrapper:
- * one call fewer on every packet.
+ * The helper callbacks with their C types, for kCFI: see trampolines.h. The help data and the
+ * namespace's state are looked up here, where nfct_help_data() and net_generic() are inline,
+ * rather than through calls: none on every packet.
  */
 
 #include "trampolines.h"
+#include "netns.h"
 #include <net/netfilter/nf_conntrack_helper.h>
 
 int nf_ftp_rs_help(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 		   enum ip_conntrack_info ctinfo)
 {
-	return nf_ftp_rs_help_rust(skb, protoff, ct, ctinfo, nfct_help_data(ct));
+	return nf_ftp_rs_help_rust(skb, protoff, ct, ctinfo, nfct_help_data(ct),
+				   nf_ftp_rs_net_of(ct));
 }
 
 int nf_ftp_rs_from_nlattr(struct nlattr *attr, struct nf_conn *ct)
@@ -32,4 +34,9 @@ int nf_ftp_rs_nat_ports_set(const char *val, const struct kernel_param *kp)
 int nf_ftp_rs_nat_ports_get(char *buffer, const struct kernel_param *kp)
 {
 	return nf_ftp_rs_nat_ports_get_rust(buffer, kp);
+}
+
+int nf_ftp_rs_bool_set(const char *val, const struct kernel_param *kp)
+{
+	return nf_ftp_rs_bool_set_rust(val, kp);
 }

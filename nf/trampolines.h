@@ -28,15 +28,19 @@ void nf_ftp_rs_nat_expected(struct nf_conn *ct, struct nf_conntrack_expect *exp)
 /* The ops of the nat_ports parameter (nf/param.rs). */
 int nf_ftp_rs_nat_ports_set(const char *val, const struct kernel_param *kp);
 int nf_ftp_rs_nat_ports_get(char *buffer, const struct kernel_param *kp);
+/* The set op of bool parameters (nf/param.rs): logs a change at run time. */
+int nf_ftp_rs_bool_set(const char *val, const struct kernel_param *kp);
 
 /* The Rust ends, defined in nf/helper.rs. */
-/* help_data: nfct_help_data(ct), NULL without the extension. */
+struct nf_ftp_rs_net;
+/* help_data: nfct_help_data(ct), NULL without the extension; net: nf_ftp_rs_net_of(ct). */
 int nf_ftp_rs_help_rust(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
-			unsigned int ctinfo, void *help_data);
+			unsigned int ctinfo, void *help_data, struct nf_ftp_rs_net *net);
 int nf_ftp_rs_from_nlattr_rust(struct nlattr *attr, struct nf_conn *ct, void *help_data);
 /* Defined in nf/nat.rs and nf/param.rs. */
 void nf_ftp_rs_nat_expected_rust(struct nf_conn *ct, struct nf_conntrack_expect *exp);
 int nf_ftp_rs_nat_ports_set_rust(const char *val, const struct kernel_param *kp);
 int nf_ftp_rs_nat_ports_get_rust(char *buffer, const struct kernel_param *kp);
+int nf_ftp_rs_bool_set_rust(const char *val, const struct kernel_param *kp);
 
 #endif

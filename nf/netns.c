@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Per-namespace state: the C side of nf/netns.rs (see netns.h). */
+
+#include <linux/proc_fs.h>
+#include <linux/seq_file_net.h>
+#include "netns.h"
+
+unsigned int nf_ftp_rs_net_id __read_mostly;
+
+static int nf_ftp_rs_net_init(struct net *net)
+{
+	return nf_ftp_rs_net_init_rust(net, net_generic(net, nf_ftp_rs_net_id));
+}
+
+static void nf_ftp_rs_net_exit(struct net *net)
+{
+	nf_ftp_rs_net_exit_rust(net, net_generic(net, nf_ftp_rs_net_id));
+}
+
+struct pernet_operations nf_ftp_rs_net_ops = {
+	.init = nf_ftp_rs_net_init,
+	.exit = nf_ftp_rs_net_exit,
+	.id = &nf_ftp_rs_net_id,
+	.size = sizeof(struct nf_ftp_rs_net),
+};
+
+static int nf_ftp_rs_net_show(struct seq_file *seq, void *v)
+{
+	struct net *net = seq_file_single_net(seq);
+
+	return nf_ftp_rs_net_show_rust(seq, net_generic(net, nf_ftp_rs_net_id));
+}
+
+struct proc_dir_entry *nf_ftp_rs_net_proc_create(struct net *net, const char *name)
+{
+	return proc_create_net_single(name, 0444, net->proc_net, nf_ftp_rs_net_show, NULL);
+}
+
+void nf_ftp_rs_net_proc_remove(struct net *net, const char *name)
+{
+	remove_proc_entry(name, net->proc_net);
+}
+
+u64 __percpu *nf_ftp_rs_net_alloc(unsigned int count)
+{
+	return __alloc_percpu(count * sizeof(u64), sizeof(u64));
+}
+
+void nf_ftp_rs_net_count(struct nf_ftp_rs_net *n, unsigned int i)
+{
+	/* One instruction on 64-bit, and a 64-bit read does not tear: no u64_stats needed. */
+	if (likely(n->counters && i < n->count))
+		this_cpu_inc(n->counters[i]);
+}
+
+u64 nf_ftp_rs_net_sum(const struct nf_ftp_rs_net *n, unsigned int i)
+{
+	u64 sum = 0;
+	int cpu;
+
+	if (!n->counters || i >= n->count)
+		return 0;
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu_ptr(n->counters, cpu)[i]);
+	return sum;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-network-namespace state of nf/netns.rs: its pernet_operations and the /proc/net file's
+ * show callback (C entry points of the exact C types, for kCFI, as in trampolines.h), and
+ * the per-CPU counter operations, which the kernel has only as macros (this_cpu_inc(),
+ * per_cpu_ptr(), net_generic() is inline).
+ */
+#ifndef NF_FTP_RS_NETNS_H
+#define NF_FTP_RS_NETNS_H
+
+#include <linux/types.h>
+#include <linux/percpu.h>
+#include <linux/seq_file.h>
+#include <net/net_namespace.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netns/generic.h>
+
+/* What each namespace holds (net_generic()): set up and torn down by the Rust ends. */
+struct nf_ftp_rs_net {
+	/* `count` counters per CPU; NULL outside init..exit. */
+	u64 __percpu *counters;
+	unsigned int count;
+};
+
+/* Registered by nf/netns.rs with register_pernet_subsys(). */
+extern struct pernet_operations nf_ftp_rs_net_ops;
+
+/* Creates /proc/net/<name> in `net`, shown by nf_ftp_rs_net_show_rust(); NULL on failure. */
+struct proc_dir_entry *nf_ftp_rs_net_proc_create(struct net *net, const char *name);
+void nf_ftp_rs_net_proc_remove(struct net *net, const char *name);
+
+/* `count` zeroed counters per CPU (__alloc_percpu() is a macro); NULL on failure. */
+u64 __percpu *nf_ftp_rs_net_alloc(unsigned int count);
+
+/* The state of the namespace `ct` lives in (inline: the help trampoline's). */
+extern unsigned int nf_ftp_rs_net_id;
+static inline struct nf_ftp_rs_net *nf_ftp_rs_net_of(const struct nf_conn *ct)
+{
+	return net_generic(nf_ct_net(ct), nf_ftp_rs_net_id);
+}
+/* Adds one to counter `i` on this CPU, if the namespace has it (nf/netns.rs does it inline on
+ * x86-64). */
+void nf_ftp_rs_net_count(struct nf_ftp_rs_net *n, unsigned int i);
+/* The sum over all CPUs of counter `i` (0 if the namespace has no such counter). */
+u64 nf_ftp_rs_net_sum(const struct nf_ftp_rs_net *n, unsigned int i);
+
+/* The Rust ends, defined in nf/netns.rs. */
+int nf_ftp_rs_net_init_rust(struct net *net, struct nf_ftp_rs_net *n);
+void nf_ftp_rs_net_exit_rust(struct net *net, struct nf_ftp_rs_net *n);
+int nf_ftp_rs_net_show_rust(struct seq_file *seq, const struct nf_ftp_rs_net *n);
+
+#endif
