@@ -37,6 +37,11 @@ helper_drops_since_mark() {
 	dmesg_since_mark | grep -o 'helper ftp[-0-9]* dropping packet: [^I]*' | sed 's/ *$//' | sort -u
 }
 
+# rs_counter NS NAME: one of this module's counters in namespace NS (/proc/net/nf_conntrack_ftp_rs).
+rs_counter() {
+	ip netns exec "$1" awk -v n="$2" '$1 == n { print $2 }' /proc/net/nf_conntrack_ftp_rs
+}
+
 # compare_c_rust DETAIL: the C/Rust table of a differential test. For each NAME of CASES (the
 # text before the first '|'), RESULT[c,NAME] and RESULT[rust,NAME] are "OUTCOME; DETAILS";
 # prints both outcomes and Rust's details (C's too where they differ), and fails if Rust's
@@ -78,12 +83,19 @@ else
 	HELPER_2121=ftp-2121
 fi
 
-# readme_ruleset TEST: the nft ruleset of the README block that follows the line
-# "<!-- ruleset: tests/vm/TEST loads this block -->" (the text between `nft -f - <<'EOF'` and
-# `EOF`): the README's rulesets are the ones the tests load.
+# readme_ruleset TEST [NAME]: the nft ruleset of the README block that follows the line
+# "<!-- ruleset: tests/vm/TEST loads this block -->" (or "<!-- ruleset NAME: …"): the text
+# between `nft -f - <<'EOF'` and `EOF`. The README's rulesets are the ones the tests load
+# (tests/host/test_readme_blocks.py checks that each has its test).
 readme_ruleset() {
-	sed -n "/<!-- ruleset: tests\/vm\/$1 /,/^\`\`\`\$/p" README.md |
+	sed -n "/<!-- ruleset${2:+ $2}: tests\/vm\/$1 /,/^\`\`\`\$/p" README.md |
 		sed -n "/^nft -f - <<'EOF'\$/,/^EOF\$/p" | sed '1d;$d'
+}
+
+# readme_commands TEST NAME: the shell commands of the README block that follows the line
+# "<!-- commands NAME: tests/vm/TEST runs this block -->".
+readme_commands() {
+	sed -n "/<!-- commands $2: tests\/vm\/$1 /,/^\`\`\`\$/p" README.md | sed '1,2d;$d'
 }
 
 loaded() {

@@ -103,6 +103,7 @@ alloc_fails() {
 	n=$(expectations)
 	echo 0 >$fs/probability
 	echo 0 >/sys/kernel/slab/nf_conntrack_expect/failslab
+	[ "$impl" = rust ] && rs_counter ftp-rt expect_alloc_failed >/tmp/faults-alloc-counter
 	echo "PORT delivered: $([[ $got == *'156,67'* ]] && echo yes || echo no)"
 	echo "expectations: $n"
 	echo "log: $(helper_drops_since_mark | sed 's/helper ftp[-0-9]* //')"
@@ -181,5 +182,6 @@ printf 'C:\n%s\nRust:\n%s\n' "$c" "$rust"
 echo "$rust" | grep -q 'PORT delivered: no' || fail "the PORT was not dropped when the allocation failed"
 echo "$rust" | grep -q 'log: dropping packet: cannot alloc expectation' || fail "no 'cannot alloc expectation' log"
 echo "$rust" | grep -q 'expectations: 0' || fail "an expectation exists although its allocation failed"
+expect_eq "the module's expect_alloc_failed counter moved" yes "$([ "$(cat /tmp/faults-alloc-counter)" -ge 1 ] && echo yes)"
 [ "$c" = "$rust" ] || fail "C and Rust differ on a failed allocation"
 echo "ok: failed expectation allocation handled as C"

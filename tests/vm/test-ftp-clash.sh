@@ -29,6 +29,7 @@ clash() {
 	echo "expectations: $($RT conntrack -L expect 2>/dev/null | grep -c proto=)"
 	grep -q 'PORT' /tmp/clash-srv2 && echo "second PORT: delivered" || echo "second PORT: dropped"
 	echo "log: $(helper_drops_since_mark)"
+	[ "$impl" = rust ] && rs_counter ftp-rt expect_add_failed >/tmp/clash-counter
 	touch /tmp/clash.done
 	wait
 	helper_unload
@@ -44,4 +45,5 @@ echo "$rust" | grep -q 'second PORT: dropped' || fail "the clashing PORT was not
 echo "$rust" | grep -q "helper $HELPER_2121 dropping packet: cannot add expectation" ||
 	fail "no 'cannot add expectation' log"
 [ "$c" = "$rust" ] || fail "C and Rust differ"
+expect_eq "the module's expect_add_failed counter moved" yes "$([ "$(cat /tmp/clash-counter)" -ge 1 ] && echo yes)"
 echo "ok: same as C"

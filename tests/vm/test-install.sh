@@ -81,3 +81,23 @@ for opts in "" "--disable-epsv" "-P -" "-P - --disable-eprt"; do
 done
 lsmod | grep -q '^nf_conntrack_ftp ' && fail "lsmod shows nf_conntrack_ftp"
 echo "ok: lsmod shows no nf_conntrack_ftp"
+
+# The README's "Replacing the C helper" (the block after its "<!-- commands replace:
+# tests/vm/test-install.sh" line): the C pair loaded by name (the modprobe.d file blacklists
+# its aliases only) and held by the same ruleset, a transfer through it; then the README's
+# commands, on the router; then transfers through this module.
+$RT nft flush ruleset
+modprobe -r nf_conntrack_ftp_rs || fail "modprobe -r nf_conntrack_ftp_rs"
+modprobe nf_conntrack_ftp && modprobe nf_nat_ftp || fail "modprobe nf_conntrack_ftp nf_nat_ftp"
+$RT nft -f - <<<"$ruleset" || fail "loading the README's ruleset with the C pair"
+loaded nf_conntrack_ftp_rs && fail "the ruleset loaded this module beside the C helper"
+ftp_get ftp://10.0.2.2 || fail "transfer through the C helper"
+commands=$(readme_commands test-install.sh replace)
+[ -n "$commands" ] || fail "no 'replace' commands found in README.md"
+shown=$($RT bash -e -c "$commands") || fail "the README's replacement commands failed"
+expect_eq "modules after the README's replacement" nf_conntrack_ftp_rs "$(echo "$shown" | awk '{ print $1 }' | paste -sd' ')"
+for opts in "" "-P -"; do
+	# shellcheck disable=SC2086
+	ftp_get ftp://10.0.2.2 $opts || fail "transfer after the replacement (curl $opts)"
+done
+echo "ok: the README's commands replaced the C pair with this module; transfers pass"

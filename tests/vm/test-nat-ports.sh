@@ -141,6 +141,8 @@ echo "ok: the second session's PORT was dropped"
 expect_eq "expectations while the first session holds the port" 1 \
 	"$($RT conntrack -L expect 2>/dev/null | grep -c proto=)"
 dmesg | grep -q 'dropping packet: all ports in use' || fail "no 'all ports in use' line in the log"
+expect_eq "the module's nat_all_ports_in_use counter moved" yes "$([ "$(rs_counter ftp-rt nat_all_ports_in_use)" -ge 1 ] && echo yes)"
+expect_eq "the module's nat_rewritten counter moved (the first session's PORT)" yes "$([ "$(rs_counter ftp-rt nat_rewritten)" -ge 1 ] && echo yes)"
 echo "ok: 'all ports in use' logged"
 wait $ca $sa
 grep -aq "PORT 10,0,2,1,7,208" /tmp/np-srv-a || fail "the first session's PORT was not rewritten to port $FIRST"

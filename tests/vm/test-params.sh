@@ -3,6 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 P=/sys/module/nf_conntrack_ftp_rs/parameters
 
+dmesg_mark
 insmod "$FTP_RS_KO" ports=21,2121 loose=1 || fail "insmod ports=21,2121 loose=1"
 expect_eq "loose" Y "$(cat $P/loose)"
 expect_eq "ports" 21,2121 "$(cat $P/ports)"
@@ -11,6 +12,18 @@ expect_eq "mode of ports" 400 "$(stat -c %a $P/ports)"
 echo 0 >$P/loose || fail "writing loose through sysfs"
 expect_eq "loose after writing 0" N "$(cat $P/loose)"
 expect_fail "writing ports through sysfs" sh -c "echo 21 >$P/ports"
+# A change of loose at run time is logged once, with both values; a write that changes
+# nothing, the value given at load and a refused value are not (the load line shows it).
+echo N >$P/loose && echo on >$P/loose || fail "writing loose N, then on"
+expect_fail "writing loose=maybe" sh -c "echo maybe >$P/loose"
+expect_eq "loose after a refused write" Y "$(cat $P/loose)"
+expect_eq "loose change lines" "loose: Y -> N|loose: N -> Y" \
+	"$(dmesg_since_mark | grep -o 'nf_conntrack_ftp_rs: loose: [YN] -> [YN]' | sed 's/^nf_conntrack_ftp_rs: //' | paste -sd'|')"
+dmesg_since_mark | grep -qF "nf_conntrack_ftp_rs: loose: 'maybe' is not a boolean" ||
+	fail "no error line for loose=maybe"
+dmesg_since_mark | grep -qF 'nf_conntrack_ftp_rs: helper "ftp" registered for ports [21, 2121] (loose=Y,' ||
+	fail "the load line does not name the ports"
+echo "ok: loose changes logged once each, with the old and new value; the load line names the ports"
 
 # The helpers' names, on every kernel (7.3 included, whose C registers only "ftp"): "ftp" on
 # port 21, "ftp-<port>" elsewhere, each for IPv4 and IPv6; what nft's ct helper objects name.
@@ -38,8 +51,11 @@ loaded nf_conntrack_ftp_rs && fail "module still loaded after rmmod"
 
 insmod "$FTP_RS_KO" || fail "insmod without parameters"
 expect_eq "loose by default" N "$(cat $P/loose)"
-dmesg | grep -qF 'nf_conntrack_ftp_rs: helper "ftp" registered for ports [21] (loose=false)' || fail "default port 21 not reported"
+dmesg | grep -qF "nf_conntrack_ftp_rs: helper \"ftp\" registered for ports [21] (loose=N, nat_ports=''), NAT helper \"ip_nat_ftp\", counters in /proc/net/nf_conntrack_ftp_rs" || fail "default port 21 not reported"
+dmesg_mark
 rmmod nf_conntrack_ftp_rs || fail "rmmod"
+dmesg_since_mark | grep -qF 'nf_conntrack_ftp_rs: helper "ftp" unregistered from ports [21]' ||
+	fail "the unload line does not name the ports"
 
 # Refusals: each must fail, leave nothing loaded, and say why in the kernel log.
 refuse() { # WHAT MESSAGE ARGS...
