@@ -174,6 +174,34 @@ impl Ftp {
         }
     }
 
+    /// The parser's verdict on the payload `dataoff..dataoff + datalen` of a segment: read in
+    /// place where linear (inline: every parsed line of a linear packet comes here), else
+    /// copied into [`SCRATCH`]. `None` if it cannot be read.
+    #[inline]
+    fn parse(skb: &Skb, dataoff: u32, datalen: u32, ct: &Conn, dir: Direction) -> Option<Outcome> {
+        let (dir, family) = (Self::parser_dir(dir), Self::family(ct));
+        match skb.linear(dataoff, datalen) {
+            Some(payload) => Some(parser::parse(payload, dir, family)),
+            None => Self::parse_copy(skb, dataoff, datalen, dir, family),
+        }
+    }
+
+    /// [`Self::parse`] for a non-linear payload: up to [`BUFFER_SIZE`] bytes copied.
+    #[inline(never)]
+    fn parse_copy(
+        skb: &Skb,
+        dataoff: u32,
+        datalen: u32,
+        dir: parser::Dir,
+        family: Family,
+    ) -> Option<Outcome> {
+        // `init()` sets the lock up before registering the helper.
+        let mut buffer = SCRATCH.lock()?;
+        let copied = (datalen as usize).min(BUFFER_SIZE);
+        let payload = skb.bytes(dataoff, &mut buffer[..copied])?;
+        Some(parser::parse(payload, dir, family))
+    }
+
     /// What a segment whose payload starts at `dataoff` and at a line start (or picked up)
     /// leads to. Out of line, so that the common case, a segment inside a line, stays short.
     #[inline(never)]
@@ -271,36 +299,6 @@ impl Ftp {
         }
         Counter::Expected.count(stats);
         Decision::new(Verdict::Accept, true)
-    }
-}
-
-impl Ftp {
-    /// The parser's verdict on the payload `dataoff..dataoff + datalen` of a segment: read in
-    /// place where linear (inline: every parsed line of a linear packet comes here), else
-    /// copied into [`SCRATCH`]. `None` if it cannot be read.
-    #[inline]
-    fn parse(skb: &Skb, dataoff: u32, datalen: u32, ct: &Conn, dir: Direction) -> Option<Outcome> {
-        let (dir, family) = (Self::parser_dir(dir), Self::family(ct));
-        match skb.linear(dataoff, datalen) {
-            Some(payload) => Some(parser::parse(payload, dir, family)),
-            None => Self::parse_copy(skb, dataoff, datalen, dir, family),
-        }
-    }
-
-    /// [`Self::parse`] for a non-linear payload: up to [`BUFFER_SIZE`] bytes copied.
-    #[inline(never)]
-    fn parse_copy(
-        skb: &Skb,
-        dataoff: u32,
-        datalen: u32,
-        dir: parser::Dir,
-        family: Family,
-    ) -> Option<Outcome> {
-        // `init()` sets the lock up before registering the helper.
-        let mut buffer = SCRATCH.lock()?;
-        let copied = (datalen as usize).min(BUFFER_SIZE);
-        let payload = skb.bytes(dataoff, &mut buffer[..copied])?;
-        Some(parser::parse(payload, dir, family))
     }
 }
 
