@@ -32,11 +32,20 @@ void nf_ftp_rs_net_proc_remove(struct net *net, const char *name);
 /* `count` zeroed counters per CPU (__alloc_percpu() is a macro); NULL on failure. */
 u64 __percpu *nf_ftp_rs_net_alloc(unsigned int count);
 
-/* The state of the namespace `ct` lives in (inline: the help trampoline's). */
+/*
+ * The state of the namespace `ct` lives in, for the help trampoline: net_generic() without
+ * its rcu_read_lock()/rcu_read_unlock(), which on a preemptible-RCU kernel (Debian's) are two
+ * calls on every packet. The conntrack core calls helpers inside an RCU read-side section of
+ * some flavour (nf_hook(); tc act_ct and Open vSwitch under rcu_read_lock_bh()), which is
+ * what keeps net->gen alive; lockdep checks it here.
+ */
 extern unsigned int nf_ftp_rs_net_id;
 static inline struct nf_ftp_rs_net *nf_ftp_rs_net_of(const struct nf_conn *ct)
 {
-	return net_generic(nf_ct_net(ct), nf_ftp_rs_net_id);
+	struct net_generic *ng = rcu_dereference_check(nf_ct_net(ct)->gen,
+						       rcu_read_lock_any_held());
+
+	return ng->ptr[nf_ftp_rs_net_id];
 }
 /* Adds one to counter `i` on this CPU, if the namespace has it (nf/netns.rs does it inline on
  * x86-64). */
