@@ -50,11 +50,13 @@ kernel_build_dir() {
 TRIXIE_ROOT=$CACHE/distro/trixie-root
 
 # copy_worktree DEST: the working tree's files (tracked and new, not ignored) into DEST, as
-# a build elsewhere (the chroot) must see them.
+# a build elsewhere (the chroot) must see them. Stamped with the time of the copy (tar -m):
+# the build's objects (MO=) outlive DEST, and a source older than an object built from
+# another tree's copy would not be rebuilt.
 copy_worktree() {
 	rm -rf "$1" && mkdir -p "$1"
 	git -C "$REPO" ls-files -z --cached --others --exclude-standard |
-		(cd "$REPO" && tar --null -T - -cf -) | tar -C "$1" -xf -
+		(cd "$REPO" && tar --null -T - -cf -) | tar -C "$1" -m -xf -
 }
 
 # check_stock_vermagic KO DIR: KO must load where the stock modules of the kernel prepared
