@@ -48,9 +48,13 @@ OUT=/tmp/demo-cli WHILE_OPEN="ip netns exec ftp-rt conntrack -L expect" $CL pyth
 	tests/vm/ftpctl.py client 10.0.2.2 21 'c:USER a\r\n' 's:331 ok\r\n' 'c:PORT 10,0,1,2,39,16\r\n' 's:200 ok\r\n'
 wait
 
+say "what the helper counted in the router's namespace (cat /proc/net/nf_conntrack_ftp_rs)"
+$RT cat /proc/net/nf_conntrack_ftp_rs
+
 say "without the helper the same passive transfer is blocked"
 ftpd_start 21 || fail "vsftpd"
 fw_up none
 ftp_get ftp://10.0.2.2 && echo "transfer passed (unexpected)" || echo "transfer blocked: $(cat /tmp/ftp-curl.err)"
 fw_down
 rmmod nf_conntrack_ftp_rs && say "rmmod nf_conntrack_ftp_rs: done"
+dmesg | grep 'nf_conntrack_ftp_rs: helper "ftp" unregistered' | sed 's/^\[[ 0-9.]*\] //'
