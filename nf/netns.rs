@@ -5,8 +5,9 @@
 //! loads) and loses when it exits (or when the module unloads).
 //!
 //! The C side (nf/netns.c) holds the `pernet_operations` and the file's show callback (C
-//! entry points of the exact C types, for kCFI) and does the per-CPU arithmetic, which the
-//! kernel has only as macros; the decisions (what to allocate, what to show) are here.
+//! entry points of the exact C types, for kCFI), and allocates and sums the per-CPU
+//! counters, which the kernel does only with macros; the decisions (what to allocate, what to
+//! show) are here, and so is the increment on x86-64 ([`NetCounters::count`]).
 
 use super::bindings;
 use super::conn::Conn;
