@@ -113,11 +113,8 @@ const NAMES: [&str; Counter::ALL.len()] = {
     names
 };
 
-/// The file's name in `/proc/net`.
-pub(crate) const FILE: &CStr = c"nf_conntrack_ftp_rs";
-
 impl BindCounters for ModuleCounters {
-    const FILE: &'static CStr = FILE;
+    const FILE: &'static CStr = c"nf_conntrack_ftp_rs";
     const NAMES: &'static [&'static str] = &NAMES;
 
     fn shown(index: usize, sum: &dyn Fn(usize) -> u64) -> u64 {

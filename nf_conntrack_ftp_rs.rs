@@ -19,7 +19,7 @@ use nf::helper::{
 use nf::lock::StaticBhLock;
 use nf::log::helper_log;
 use nf::nat::{ExpectFnRegistration, NatArrival, NatHelperRegistration};
-use nf::netns::{NetCounters, PernetRegistration};
+use nf::netns::{BindCounters, ModuleCounters, NetCounters, PernetRegistration};
 use nf::skb::Skb;
 use parser::{Family, Kind, Match, Outcome};
 
@@ -437,7 +437,9 @@ impl kernel::Module for FtpHelperModule {
             if loose.get() { 'Y' } else { 'N' },
             nat_ports.text(&mut range),
             nat_name.as_cstr().to_str().unwrap_or("?"),
-            counters::FILE.to_str().unwrap_or("?")
+            <ModuleCounters as BindCounters>::FILE
+                .to_str()
+                .unwrap_or("?")
         );
         Ok(Self {
             registrations: Some(Registrations {
