@@ -16,12 +16,17 @@ separators, truncation, junk), lines from the parser's seed corpus, long lines u
 and binary junk, IPv4 or IPv6. Each input runs on two fresh TCP connections at once, one per
 helper, in its world, from the same client address (one per fuzz worker, so that inputs
 running at once do not announce the same data connection). Each segment is one send() that must arrive before the
-next is sent; a segment that does not arrive within the deadline was dropped by the helper,
-and that connection stops there.
+next is sent. A segment the router drops is never acknowledged and TCP sends it again: once
+it has settled as dropped (tests/vm/tcp_settle.py) that connection stops there. Nothing here
+waits for a fixed time: on a slower machine TCP's retransmission timer (from the measured
+round trip) stretches with it.
 
 Per input the helpers must agree on: which segments arrived, the expectations created
-(conntrack -E expect, NEW events, each distinct one once) and the helper's distinct log
-lines (nf_ct_helper_log through nf_log, from /dev/kmsg). Any difference is printed with the input
+(ctnetlink NEW events through tests/vm/ct_events.py, each distinct one once; a listener
+subscribed before the first input, and the events of a batch read once its last segment has
+arrived or been dropped: the kernel queues them before the packet goes on) and the helper's
+distinct log lines (nf_ct_helper_log through nf_log, from /dev/kmsg, written in the packet
+path as well). Lost events or kernel log records stop the run as an error, not a pass. Any difference is printed with the input
 and counted; the last line is "fuzz-live: N inputs, D differences, R inputs/s".
 """
 import argparse
@@ -36,11 +41,15 @@ import sys
 import threading
 import time
 
+from ct_events import Listener
+from tcp_settle import settled, total_retrans
+
 CLONE_NEWNET = 0x40000000
 # Helper under test -> (namespace prefix of its world, server port).
 WORLDS = {"C": ("ftp", 2121), "Rust": ("fz", 2122)}
 SERVER4, SERVER6 = "10.0.2.2", "fd00:2::2"
-DELIVERY_DEADLINE = float(os.environ.get("FUZZ_DEADLINE", "0.6"))
+# Only a hung guest reaches this: a segment neither delivered nor retransmitted in that time.
+HANG_SECONDS = 120
 SEEDS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "host", "fuzz", "seeds")
 
 libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -195,7 +204,7 @@ class Servers:
                     self.conns[(self.socks[s], host, peer[1])] = conn
                     self.cond.notify_all()
 
-    def take(self, world, host, port, timeout=5.0):
+    def take(self, world, host, port, timeout=HANG_SECONDS):
         key = (world, host, port)
         deadline = time.monotonic() + timeout
         with self.cond:
@@ -224,36 +233,40 @@ def run_pair(servers, segs, src):
         pairs[world] = {"c": cl, "s": sv, "done": [], "stopped": False,
                         "cport": cl.getsockname()[1]}
     for side, data in segs:
+        # Per connection still going: [pair, sender, receiver, retransmissions before,
+        # bytes not yet handed to the sender's socket, bytes received].
         waiting = []
         for p in pairs.values():
-            if p["stopped"]:
-                continue
-            sender, receiver = (p["c"], p["s"]) if side == "c" else (p["s"], p["c"])
-            sender.setblocking(True)
-            sender.settimeout(DELIVERY_DEADLINE)
-            try:
-                sender.sendall(data)
-            except OSError:
-                pass
-            sender.setblocking(False)
-            waiting.append((p, receiver))
-        deadline = time.monotonic() + DELIVERY_DEADLINE
-        got = {id(p): 0 for p, _ in waiting}
-        while waiting and time.monotonic() < deadline:
-            ready, _, _ = select.select([r for _, r in waiting], [], [],
-                                        max(0.0, deadline - time.monotonic()))
-            for p, r in list(waiting):
-                if r in ready:
+            if not p["stopped"]:
+                sender, receiver = (p["c"], p["s"]) if side == "c" else (p["s"], p["c"])
+                waiting.append([p, sender, receiver, total_retrans(sender), data, 0])
+        hang = time.monotonic() + HANG_SECONDS
+        while waiting:
+            if time.monotonic() > hang:
+                raise TimeoutError(f"a segment neither settled nor arrived in {HANG_SECONDS} s")
+            # A 64 KiB segment may not fit the send buffer at once: the rest goes as room frees.
+            for w in waiting:
+                if w[4]:
                     try:
-                        got[id(p)] += len(r.recv(1 << 17))
+                        w[4] = w[4][w[1].send(w[4]):]
                     except BlockingIOError:
                         pass
-                    if got[id(p)] >= len(data):
-                        p["done"].append("d")
-                        waiting.remove((p, r))
-        for p, _ in waiting:
-            p["done"].append("x")
-            p["stopped"] = True
+            # The short wait only paces the look at the sockets' counters.
+            ready, _, _ = select.select([w[2] for w in waiting], [], [], 0.05)
+            for w in list(waiting):
+                p, sender, receiver, before, unsent, _ = w
+                if receiver in ready:
+                    try:
+                        w[5] += len(receiver.recv(1 << 17))
+                    except BlockingIOError:
+                        pass
+                if w[5] >= len(data):
+                    p["done"].append("d")
+                    waiting.remove(w)
+                elif settled(sender, before) == "x":
+                    p["done"].append("x")
+                    p["stopped"] = True
+                    waiting.remove(w)
     for p in pairs.values():
         for s in (p["c"], p["s"]):
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
@@ -264,39 +277,34 @@ def run_pair(servers, segs, src):
 # --- observing the router ---------------------------------------------------------------
 
 class ExpectEvents:
-    """`conntrack -E expect` in the router (both families): the NEW events."""
-
-    LINE = re.compile(r"\[NEW\] +\d+ proto=6 (src=\S+ dst=\S+ sport=\d+ dport=\d+ mask-src=\S+ "
-                      r"mask-dst=\S+ sport=\d+ dport=\d+) master-src=(\S+) master-dst=\S+ sport=(\d+)")
+    """Each router's new expectations (tests/vm/ct_events.py): subscribed when constructed."""
 
     def __init__(self):
-        self.lines = []
-        self.lock = threading.Lock()
-        # Line-buffered: conntrack's stdio would hold events back in a full pipe buffer.
-        self.procs = []
-        for world, (prefix, _) in WORLDS.items():
-            proc = subprocess.Popen(["ip", "netns", "exec", f"{prefix}-rt", "stdbuf", "-oL",
-                                     "conntrack", "-E", "expect"], stdout=subprocess.PIPE,
-                                    stderr=subprocess.DEVNULL, text=True)
-            self.procs.append(proc)
-            threading.Thread(target=self.reader, args=(world, proc), daemon=True).start()
-        time.sleep(0.3)
+        self.listeners = {}
 
-    def reader(self, world, proc):
-        for line in proc.stdout:
-            m = self.LINE.search(line)
-            if m:
-                with self.lock:
-                    self.lines.append((world, norm_addr(m.group(2)), int(m.group(3)), m.group(1)))
+        def subscribe(world, prefix):
+            enter_netns(f"{prefix}-rt")
+            self.listeners[world] = Listener()
+
+        for world, (prefix, _) in WORLDS.items():
+            t = threading.Thread(target=subscribe, args=(world, prefix))
+            t.start()
+            t.join()
+        if set(self.listeners) != set(WORLDS):
+            raise RuntimeError(f"expectation listeners subscribed only in {sorted(self.listeners)}")
 
     def take(self):
-        with self.lock:
-            out, self.lines = self.lines, []
+        """(world, master source address, master source port, expectation) of every event
+        queued so far; raises ct_events.LostEvents if the kernel dropped any."""
+        out = []
+        for world, listener in self.listeners.items():
+            for e in listener.take():
+                out.append((world, norm_addr(e.master[0]), e.master[3], e.what()))
         return out
 
     def stop(self):
-        for p in self.procs:
-            p.kill()
+        for listener in self.listeners.values():
+            listener.close()
 
 
 class HelperLog:
@@ -316,9 +324,8 @@ class HelperLog:
                 rec = os.read(self.fd, 8192).decode(errors="replace")
             except BlockingIOError:
                 return out
-            except BrokenPipeError:  # records overwritten before we read them
-                out.append(("?", "?", 0, "kmsg overrun"))
-                continue
+            except BrokenPipeError as e:  # records overwritten before we read them
+                raise RuntimeError("kernel log records were lost before they were read") from e
             m = self.LINE.search(rec)
             if m:
                 msg, src, dst, spt, dpt = m.groups()
@@ -354,6 +361,7 @@ def main():
     log = HelperLog()
     master = random.Random(args.seed)
     inputs = diffs = 0
+    last_logs = set()
     stats = {"dropped": 0, "expectation": 0, "logged": 0}
     start = time.monotonic()
     report = open(args.report, "w") if args.report else None
@@ -373,8 +381,18 @@ def main():
             t.start()
         for t in threads:
             t.join()
-        time.sleep(0.3)
+        # Every segment has arrived or been dropped: the events and log lines it caused are
+        # queued already.
         exps, logs = events.take(), log.take()
+        # Everything observed must belong to an input of this batch; only a drop line that
+        # the previous batch's last retransmission repeated may come late.
+        keys = {(world, norm_addr(me), p["cport"]) for k, (_, _, me, _) in enumerate(batch)
+                for world, p in results[k].items()}
+        stray = [x for x in exps if tuple(x[:3]) not in keys] + \
+                [x for x in logs if tuple(x[:3]) not in keys and tuple(x) not in last_logs]
+        if stray:
+            raise RuntimeError(f"observed what no input of the batch caused: {stray[:5]}")
+        last_logs = set(map(tuple, logs))
         for k, (seed, v6, me, segs) in enumerate(batch):
             inputs += 1
             seen = {}
