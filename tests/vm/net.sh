@@ -10,6 +10,7 @@ RT="ip netns exec ftp-rt"
 SV="ip netns exec ftp-sv"
 FTP_ROOT=/tmp/ftp-root
 FTP_FILE_SIZE=65536
+REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 topo_down() {
 	pkill -x vsftpd 2>/dev/null
@@ -128,37 +129,52 @@ secure_chroot_dir=/var/run/vsftpd/empty
 xferlog_enable=NO
 CONF
 	$SV vsftpd $conf || return 1
+	wait_listening ftp-sv $port
+}
+
+# wait_listening NS PORT: returns once something in namespace NS listens on TCP PORT (a minute
+# at most).
+wait_listening() {
 	local i
-	for i in $(seq 50); do
-		$SV ss -ltn | grep -q ":$port " && return 0
+	for i in $(seq 600); do
+		ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
 		sleep 0.1
 	done
-	echo "vsftpd did not start on port $port" >&2
+	echo "nothing listens on port $2 in $1" >&2
 	return 1
 }
 
-# ftp_get URL CURL-OPTIONS...: downloads file.bin; 0 if the content is right.
+# ftp_get URL CURL-OPTIONS...: downloads file.bin; 0 if the content is right. curl's limits
+# are for hangs only (30 s to connect, 60 s in all). A negative control, whose data
+# connection the firewall drops (no SYN of it ever gets through), sets FTP_CONNECT_TIMEOUT=3.
 ftp_get() {
 	local url=$1 out=/tmp/ftp-got
 	shift
 	rm -f $out
-	$CL curl -s -S --connect-timeout 3 -m 15 "$@" -o $out "$url/file.bin" 2>/tmp/ftp-curl.err ||
+	$CL curl -s -S --connect-timeout "${FTP_CONNECT_TIMEOUT:-30}" -m 60 "$@" -o $out "$url/file.bin" 2>/tmp/ftp-curl.err ||
 		return 1
 	cmp -s $out $FTP_ROOT/file.bin
 }
 
-# Records the router's expectation events (conntrack -E expect) into $1 until
-# expect_events_stop; the short sleeps let the listener start and the last event arrive.
+# Records the router's new expectations (tests/vm/ct_events.py, in the words of `conntrack -E
+# expect`) into $1 until expect_events_stop. Start returns once the listener is subscribed;
+# stop reads what the kernel queued until then (it queues the event before the packet that
+# created the expectation goes on) and fails the test if any event was lost.
 expect_events_start() {
-	$RT conntrack -E expect >"$1" 2>/dev/null &
+	local fifo=/tmp/expect-events.ready line=
+	EXPECT_EVENTS_FILE=$1
+	rm -f "$fifo" "$1" && mkfifo "$fifo"
+	$RT python3 "$REPO_DIR/tests/vm/ct_events.py" "$1" >"$fifo" &
 	EXPECT_EVENTS_PID=$!
-	sleep 0.2
+	read -r -t 120 line <"$fifo"
+	rm -f "$fifo"
+	[ "$line" = ready ] || { kill "$EXPECT_EVENTS_PID" 2>/dev/null; fail "expectation listener did not start"; }
 }
 expect_events_stop() {
-	sleep 0.2
-	kill "$EXPECT_EVENTS_PID" 2>/dev/null
-	wait "$EXPECT_EVENTS_PID" 2>/dev/null
-	true
+	local rc=0
+	kill -TERM "$EXPECT_EVENTS_PID" 2>/dev/null
+	wait "$EXPECT_EVENTS_PID" || rc=$?
+	[ $rc = 0 ] || fail "expectation listener failed (exit $rc): $(tail -1 "$EXPECT_EVENTS_FILE" 2>/dev/null)"
 }
 
 # Loads the helper under test: rust or c, with module parameters.
@@ -187,24 +203,49 @@ helper_unload() {
 }
 
 # capture_start SIDE... / capture_stop: the FTP control text (ports 21 and 2121) each SIDE saw
-# — cl: the client's link, sv: the server's — in /tmp/ftp-cap-SIDE.
+# — cl: the client's link, sv: the server's — in /tmp/ftp-cap-SIDE. Both return once a
+# marker datagram sent after everything else shows in each capture: start once the capture
+# runs, stop once it holds all that was sent before.
 capture_start() {
+	CAPTURE_SIDES=$*
 	CAPTURE_PIDS=
 	local side
 	for side; do
-		ip netns exec ftp-$side tcpdump -i ${side}0 -nn -l -A -s 0 'tcp port 21 or tcp port 2121' \
-			>/tmp/ftp-cap-$side 2>/dev/null &
+		ip netns exec ftp-$side tcpdump -i ${side}0 -nn -l -A -s 0 --immediate-mode \
+			'tcp port 21 or tcp port 2121 or udp port 9' >/tmp/ftp-cap-$side 2>/dev/null &
 		CAPTURE_PIDS="$CAPTURE_PIDS $!"
 	done
-	sleep 0.5
+	for side; do
+		capture_sync $side || fail "the capture on $side did not start"
+	done
 }
 capture_stop() {
 	[ -n "${CAPTURE_PIDS-}" ] || return 0
-	sleep 0.3
+	local side
+	for side in $CAPTURE_SIDES; do
+		capture_sync $side || fail "the capture on $side did not catch up"
+	done
+	capture_kill
+}
+# capture_kill: ends the captures without waiting for them to catch up (for EXIT traps).
+capture_kill() {
+	[ -n "${CAPTURE_PIDS-}" ] || return 0
 	kill $CAPTURE_PIDS 2>/dev/null
 	wait $CAPTURE_PIDS 2>/dev/null
 	CAPTURE_PIDS=
 	true
+}
+# capture_sync SIDE: sends marker datagrams out of SIDE's link (to the router's discard port)
+# until the capture shows one; at most a minute.
+capture_sync() {
+	local side=$1 dst=10.0.1.1 marker=capture-marker-$RANDOM$RANDOM i
+	[ "$side" = sv ] && dst=10.0.2.1
+	for i in $(seq 300); do
+		ip netns exec ftp-$side bash -c "echo $marker >/dev/udp/$dst/9" 2>/dev/null
+		grep -q "$marker" /tmp/ftp-cap-$side && return 0
+		sleep 0.2
+	done
+	return 1
 }
 
 # announcements FILE: the commands and replies in a capture that announce a data connection,

@@ -30,13 +30,11 @@ all_zero() { # NS
 session() {
 	local w=$1 i
 	shift
-	OUT=/tmp/cnt-srv-$w HOLD=0.5 ip netns exec "$w-sv" $CTL server 21 "$@" &
+	rm -rf /tmp/cnt-sync-$w
+	SYNC=/tmp/cnt-sync-$w OUT=/tmp/cnt-srv-$w ip netns exec "$w-sv" $CTL server 21 "$@" &
 	local srv=$!
-	for i in $(seq 50); do
-		ip netns exec "$w-sv" ss -ltn | grep -q ':21 ' && break
-		sleep 0.1
-	done
-	OUT=/tmp/cnt-cli-$w HOLD=0.5 ip netns exec "$w-cl" $CTL client 10.0.2.2 21 "$@"
+	wait_listening "$w-sv" 21 || fail "$w: the scripted server does not listen"
+	SYNC=/tmp/cnt-sync-$w OUT=/tmp/cnt-cli-$w ip netns exec "$w-cl" $CTL client 10.0.2.2 21 "$@"
 	wait $srv
 }
 

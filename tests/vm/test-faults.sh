@@ -18,13 +18,15 @@ expectations() {
 	$RT cat /proc/net/nf_conntrack_expect | wc -l
 }
 
-# Transfers in a loop until /tmp/faults.stop exists; counts ok/failed into $1.
+# Transfers in a loop until /tmp/faults.stop exists; counts ok/failed into $1. A transfer
+# whose data connection finds no helper (during a reload) fails after LOOP_CONNECT seconds
+# (default 3); where none may fail, the caller sets a limit only a hang reaches.
 transfer_loop() {
 	local out=$1 ok=0 bad=0 opts
 	shift
 	while [ ! -f /tmp/faults.stop ]; do
 		# shellcheck disable=SC2086
-		if $CL curl -s --connect-timeout 3 -m 6 "$@" -o /dev/null ftp://10.0.2.2/file.bin; then
+		if $CL curl -s --connect-timeout "${LOOP_CONNECT:-3}" -m "$((${LOOP_CONNECT:-3} * 2 + 60))" "$@" -o /dev/null ftp://10.0.2.2/file.bin; then
 			ok=$((ok + 1))
 		else
 			bad=$((bad + 1))
@@ -50,14 +52,11 @@ NFT
 port_session() {
 	local steps=('s:220 ready\r\n' 'c:USER a\r\n' 's:331 ok\r\n' "c:$1\r\n" 's:200 ok\r\n')
 	rm -f /tmp/ps-srv
-	STEP=0.2 HOLD=0.8 OUT=/tmp/ps-srv $SV $CTL server 21 "${steps[@]}" &
-	local srv=$! i
-	for i in $(seq 50); do
-		$SV ss -ltnp | grep ':21 ' | grep -q python3 && break
-		[ $i = 50 ] && fail "the scripted server does not listen on port 21"
-		sleep 0.1
-	done
-	STEP=0.2 HOLD=0.8 OUT=/dev/null $CL $CTL client 10.0.2.2 21 "${steps[@]}"
+	rm -rf /tmp/ctl-sync
+	OUT=/tmp/ps-srv $SV $CTL server 21 "${steps[@]}" &
+	local srv=$!
+	wait_listening ftp-sv 21 || fail "the scripted server does not listen on port 21"
+	OUT=/dev/null $CL $CTL client 10.0.2.2 21 "${steps[@]}"
 	wait $srv
 	cat -v /tmp/ps-srv
 }
@@ -141,8 +140,8 @@ expect_eq "expectations after the reload cycles" 0 "$(expectations)"
 
 # --- 2. loose toggled during transfers ---
 rm -f /tmp/faults.stop
-transfer_loop /tmp/loop-pasv &
-transfer_loop /tmp/loop-port -P - --disable-eprt &
+LOOP_CONNECT=30 transfer_loop /tmp/loop-pasv &
+LOOP_CONNECT=30 transfer_loop /tmp/loop-port -P - --disable-eprt &
 toggles=0
 end=$(($(date +%s) + 10))
 while [ "$(date +%s)" -lt $end ]; do

@@ -12,20 +12,20 @@ SECOND=('c:USER b\r\n' 's:331 ok\r\n' 'c:PORT 10,0,1,2,39,16\r\n')
 # clash IMPL: prints the expectations, whether the second PORT arrived, and the helper log.
 clash() {
 	local impl=$1 i
-	rm -f /tmp/clash.done /tmp/clash-srv2
+	rm -rf /tmp/clash.done /tmp/clash-srv2 /tmp/clash-sync1 /tmp/clash-sync2
 	helper_load "$impl" ports=21,2121 || fail "$impl: loading"
 	fw_up || fail "$impl: nft ruleset"
 	$RT conntrack -F >/dev/null 2>&1
-	OUT=/tmp/clash-srv1 $SV $CTL server 21 "${FIRST[@]}" &
-	OUT=/tmp/clash-srv2 $SV $CTL server 2121 "${SECOND[@]}" &
-	sleep 0.5
-	OUT=/tmp/clash-cli1 $CL $CTL client 10.0.2.2 21 "${FIRST[@]}" &
-	for i in $(seq 100); do
+	SYNC=/tmp/clash-sync1 OUT=/tmp/clash-srv1 $SV $CTL server 21 "${FIRST[@]}" &
+	SYNC=/tmp/clash-sync2 OUT=/tmp/clash-srv2 $SV $CTL server 2121 "${SECOND[@]}" &
+	wait_listening ftp-sv 21 && wait_listening ftp-sv 2121 || fail "$impl: the scripted servers do not listen"
+	SYNC=/tmp/clash-sync1 OUT=/tmp/clash-cli1 $CL $CTL client 10.0.2.2 21 "${FIRST[@]}" &
+	for i in $(seq 600); do
 		$RT conntrack -L expect 2>/dev/null | grep -q proto= && break
 		sleep 0.1
 	done
 	dmesg_mark
-	OUT=/tmp/clash-cli2 $CL $CTL client 10.0.2.2 2121 "${SECOND[@]}"
+	SYNC=/tmp/clash-sync2 OUT=/tmp/clash-cli2 $CL $CTL client 10.0.2.2 2121 "${SECOND[@]}"
 	echo "expectations: $($RT conntrack -L expect 2>/dev/null | grep -c proto=)"
 	grep -q 'PORT' /tmp/clash-srv2 && echo "second PORT: delivered" || echo "second PORT: dropped"
 	echo "log: $(helper_drops_since_mark)"

@@ -37,7 +37,7 @@ CASES=(
 	"longer v4 port|longer|ftp://10.0.2.2|-P - --disable-eprt"
 )
 
-trap 'capture_stop; topo_down' EXIT
+trap 'capture_kill; topo_down' EXIT
 topo_up || fail "network set-up"
 $RT ip addr add 10.0.2.240/24 dev rt1 || fail "second router address"
 ftpd_start 21 || fail "vsftpd on 21"
@@ -46,7 +46,7 @@ ftpd_start 21 || fail "vsftpd on 21"
 # (its address is not the peer's) and the transfer fails.
 fw_up none || fail "nft ruleset without helper"
 nat_up snat || fail "nat ruleset"
-ftp_get ftp://10.0.2.2 -P - --disable-eprt &&
+FTP_CONNECT_TIMEOUT=3 ftp_get ftp://10.0.2.2 -P - --disable-eprt &&
 	fail "active FTP through masquerade passed without a helper: the test proves nothing"
 echo "ok: without a helper, active FTP through masquerade fails"
 nat_down
@@ -65,7 +65,7 @@ for impl in c rust; do
 			# Three files on one control connection (curl reuses it): one connect.
 			rm -f /tmp/ftp-got1 /tmp/ftp-got2 /tmp/ftp-got3
 			# shellcheck disable=SC2086
-			connects=$($CL curl -s -S --connect-timeout 3 -m 30 $opts -w '%{num_connects} ' \
+			connects=$($CL curl -s -S --connect-timeout 3 -m 120 $opts -w '%{num_connects} ' \
 				-o /tmp/ftp-got1 "$url/file.bin" -o /tmp/ftp-got2 "$url/file.bin" \
 				-o /tmp/ftp-got3 "$url/file.bin" 2>/tmp/ftp-curl.err)
 			for f in 1 2 3; do

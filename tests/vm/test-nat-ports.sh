@@ -19,7 +19,7 @@ CASES=(
 	"v6 epsv|ftp://[fd00:2::2]||passive"
 )
 
-trap 'capture_stop; topo_down; helper_unload' EXIT
+trap 'capture_kill; topo_down; helper_unload' EXIT
 topo_up || fail "network set-up"
 ftpd_start 21 || fail "vsftpd on 21"
 
@@ -119,21 +119,24 @@ pkill -x vsftpd
 $RT conntrack -F 2>/dev/null
 dmesg_mark
 U='c:USER anonymous\r\n' R331='s:331 Please specify the password.\r\n'
-OUT=/tmp/np-srv-a HOLD=8 $SV $CTL server 21 "$U" "$R331" 'c:PORT 10,0,1,2,39,16\r\n' &
+# Session A stays open (its last step waits for /tmp/np-a-done) until session B is over.
+rm -rf /tmp/np-sync-a /tmp/np-sync-b /tmp/np-a-done
+A=("$U" "$R331" 'c:PORT 10,0,1,2,39,16\r\n' 'c:@wait:/tmp/np-a-done')
+SYNC=/tmp/np-sync-a OUT=/tmp/np-srv-a $SV $CTL server 21 "${A[@]}" &
 sa=$!
-sleep 0.5
-OUT=/tmp/np-cl-a HOLD=8 $CL $CTL client 10.0.2.2 21 "$U" "$R331" 'c:PORT 10,0,1,2,39,16\r\n' &
+wait_listening ftp-sv 21 || fail "the scripted server does not listen on 21"
+SYNC=/tmp/np-sync-a OUT=/tmp/np-cl-a $CL $CTL client 10.0.2.2 21 "${A[@]}" &
 ca=$!
-for i in $(seq 40); do
+for i in $(seq 600); do
 	[ "$($RT conntrack -L expect 2>/dev/null | grep -c proto=)" = 1 ] && break
 	sleep 0.1
 done
 expect_eq "expectations after the first session's PORT" 1 "$($RT conntrack -L expect 2>/dev/null | grep -c proto=)"
 $RT conntrack -L expect 2>/dev/null | grep -q "dport=$FIRST " || fail "the expectation is not on port $FIRST"
-OUT=/tmp/np-srv-b HOLD=1 $SV $CTL server 2121 "$U" "$R331" 'c:PORT 10,0,1,2,39,17\r\n' &
+SYNC=/tmp/np-sync-b OUT=/tmp/np-srv-b $SV $CTL server 2121 "$U" "$R331" 'c:PORT 10,0,1,2,39,17\r\n' &
 sb=$!
-sleep 0.5
-OUT=/tmp/np-cl-b HOLD=1 $CL $CTL client 10.0.2.2 2121 "$U" "$R331" 'c:PORT 10,0,1,2,39,17\r\n' &
+wait_listening ftp-sv 2121 || fail "the scripted server does not listen on 2121"
+SYNC=/tmp/np-sync-b OUT=/tmp/np-cl-b $CL $CTL client 10.0.2.2 2121 "$U" "$R331" 'c:PORT 10,0,1,2,39,17\r\n' &
 cb=$!
 wait $cb $sb
 grep -aq PORT /tmp/np-srv-b && fail "the second session's PORT reached the server"
@@ -144,6 +147,7 @@ dmesg | grep -q 'dropping packet: all ports in use' || fail "no 'all ports in us
 expect_eq "the module's nat_all_ports_in_use counter moved" yes "$([ "$(rs_counter ftp-rt nat_all_ports_in_use)" -ge 1 ] && echo yes)"
 expect_eq "the module's nat_rewritten counter moved (the first session's PORT)" yes "$([ "$(rs_counter ftp-rt nat_rewritten)" -ge 1 ] && echo yes)"
 echo "ok: 'all ports in use' logged"
+touch /tmp/np-a-done
 wait $ca $sa
 grep -aq "PORT 10,0,2,1,7,208" /tmp/np-srv-a || fail "the first session's PORT was not rewritten to port $FIRST"
 # The control connections go: their expectations go with them; nothing else is left.

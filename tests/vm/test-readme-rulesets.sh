@@ -29,7 +29,7 @@ expect_eq "expectations created for the named server" yes \
 before=$(rs_counter ftp-rt segments)
 for opts in "" "-P -"; do
 	# shellcheck disable=SC2086
-	ftp_get ftp://10.0.2.3 $opts && fail "a transfer from the address the ruleset does not name passed (curl $opts)"
+	FTP_CONNECT_TIMEOUT=3 ftp_get ftp://10.0.2.3 $opts && fail "a transfer from the address the ruleset does not name passed (curl $opts)"
 	echo "ok: 10.0.2.3, curl ${opts:-(EPSV)}: blocked"
 done
 expect_eq "segments the helper saw from 10.0.2.3" "$before" "$(rs_counter ftp-rt segments)"

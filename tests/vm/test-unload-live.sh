@@ -13,16 +13,16 @@ STEPS=('c:USER a\r\n' 's:331 ok\r\n' 'c:PORT 10,0,1,2,39,16\r\n' 's:200 ok\r\n'
 # unload_live IMPL MODULE: prints what conntrack shows before and after the unload.
 unload_live() {
 	local impl=$1 module=$2
-	rm -f /tmp/unload.done /tmp/srv
+	rm -rf /tmp/unload.done /tmp/srv /tmp/ctl-sync
 	$RT conntrack -F >/dev/null 2>&1
 	helper_load "$impl" ports=21,2121 || fail "$impl: loading"
 	fw_up || fail "$impl: nft ruleset"
 	OUT=/tmp/srv $SV python3 tests/vm/ftpctl.py server 21 "${STEPS[@]}" &
-	sleep 0.5
+	wait_listening ftp-sv 21 || fail "$impl: the scripted server does not listen"
 	OUT=/tmp/cli $CL python3 tests/vm/ftpctl.py client 10.0.2.2 21 "${STEPS[@]}" &
 	local cli=$! i
 	# Until the PORT command went through (slow kernels take their time).
-	for i in $(seq 100); do
+	for i in $(seq 600); do
 		$RT conntrack -L expect 2>/dev/null | grep -q proto= && break
 		sleep 0.1
 	done
