@@ -6,7 +6,10 @@
 #                     go to MO (default build/), nf_conntrack_ftp_rs.ko links to the module
 #   make CLIPPY=1     the same, linted with clippy
 #   make NF_FTP_RS_TEST=1  a test build: with the KUnit suites and the parser's vector table
-#   make check        set-up, kernel, module, host tests, VM tests (KUnit + shell tests)
+#   make check        set-up, kernel, module, host tests, VM tests (KUnit + shell tests): all of
+#                     them on the project kernel, the kernel-dependent ones on Debian's stock
+#                     7.2 and 7.3 (scripts/check says which)
+#   make check-all    the same with every VM test on every kernel
 #   make check-debug  the VM tests on the debug kernel (KASAN, lockdep, kmemleak, failslab)
 #   make check-distro [DEBIAN_KERNEL=7.2]  the VM tests on Debian's stock kernel, the module
 #                     built in a trixie chroot with that kernel's own toolchain
@@ -53,7 +56,7 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) MO=$(MO) $(if $(LLVM),LLVM=$(LLVM)) RUSTC=$
 	BINDGEN=$(BINDGEN) $(if $(CLIPPY),CLIPPY=1 CLIPPY_DRIVER=$(dir $(RUSTC))clippy-driver) \
 	$(if $(NF_FTP_RS_TEST),NF_FTP_RS_TEST=1)
 
-.PHONY: all modules clean install check check-debug check-distro dkms-check bench demo setup kernel
+.PHONY: all modules clean install check check-all check-debug check-distro dkms-check bench demo setup kernel
 
 all: modules
 	@ln -sf $(MO)/nf_conntrack_ftp_rs.ko nf_conntrack_ftp_rs.ko
@@ -90,8 +93,11 @@ setup:
 kernel: setup
 	scripts/kernel
 
-check: kernel
+check:
 	scripts/check
+
+check-all:
+	scripts/check --all
 
 # The VM tests on the debug kernel (KASAN, lockdep, kmemleak): slow, not part of `check`.
 check-debug: setup
