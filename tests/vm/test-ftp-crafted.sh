@@ -45,7 +45,7 @@ scenario() {
 		fi
 		steps+=("$s")
 	done
-	local addr=10.0.2.2
+	local addr=10.0.2.2 pickup=
 	[ "$family" = 6 ] && addr=fd00:2::2
 	rm -rf /tmp/ctl-go /tmp/ctl-exp /tmp/ctl-sync
 	# Each scenario starts from a clean conntrack table (earlier expectations would clash).
@@ -59,11 +59,12 @@ scenario() {
 	if [ "$name" = "ctnetlink pick-up" ]; then
 		pickup_notrack
 		pickup_inject &
+		pickup=$!
 	fi
 	WHILE_OPEN="$(declare -f list_expectations); RT='$RT' list_expectations >/tmp/ctl-exp" \
 		OUT=/tmp/ctl-cli $CL $CTL client $addr $port "${steps[@]}"
 	wait $srv
-	wait
+	[ -z "$pickup" ] || wait $pickup
 	expect_events_stop
 	local got_srv got_cli exps logs got events
 	events=$(sed -E 's/^\[NEW\] //; s/(master-dst=[^ ]+) sport=[0-9]+/\1 sport=N/' /tmp/ctl-events)
