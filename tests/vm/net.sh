@@ -250,8 +250,11 @@ capture_sync() {
 
 # announcements FILE: the commands and replies in a capture that announce a data connection,
 # the port masked, e.g. "PORT 10,0,2,1,N", "EPRT |2|fd00:...|N|", "227 ...(10,0,1,1,N)".
+# A reply code must not continue a number: tcpdump's header line may hold a TCP timestamp
+# ending in 227 or 229 ("val 3416229 ecr …").
 announcements() {
-	grep -aoE '(PORT [0-9,]+|EPRT \|[12]\|[0-9a-f:.]+\|[0-9]+\||227 [^(]*\([0-9,]+\)|229 [^(]*\(\|\|\|[0-9]+\|\))' "$1" |
+	grep -aoE '(^|[^0-9])(PORT [0-9,]+|EPRT \|[12]\|[0-9a-f:.]+\|[0-9]+\||227 [^(]*\([0-9,]+\)|229 [^(]*\(\|\|\|[0-9]+\|\))' "$1" |
+		sed -E 's/^.?(PORT|EPRT|227|229)/\1/' |
 		sed -E 's/^(PORT [0-9]+,[0-9]+,[0-9]+,[0-9]+),[0-9]+,[0-9]+/\1,N/;
 			s/^(227 [^(]*\([0-9]+,[0-9]+,[0-9]+,[0-9]+),[0-9]+,[0-9]+\)/\1,N)/;
 			s/\|[0-9]+\|$/|N|/; s/\|[0-9]+\|\)$/|N|)/' | sort -u | tr '\n' ' ' | sed 's/ $//'
