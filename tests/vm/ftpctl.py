@@ -23,11 +23,9 @@ import subprocess
 import sys
 import time
 
-from tcp_settle import settled, total_retrans
+from tcp_settle import HANG_SECONDS, settled, total_retrans
 
 SYNC = os.environ.get("SYNC", "/tmp/ctl-sync")
-# Only a hung guest reaches this.
-HANG_SECONDS = 120
 
 
 def unescape(text):

@@ -42,14 +42,12 @@ import threading
 import time
 
 from ct_events import Listener
-from tcp_settle import settled, total_retrans
+from tcp_settle import HANG_SECONDS, settled, total_retrans
 
 CLONE_NEWNET = 0x40000000
 # Helper under test -> (namespace prefix of its world, server port).
 WORLDS = {"C": ("ftp", 2121), "Rust": ("fz", 2122)}
 SERVER4, SERVER6 = "10.0.2.2", "fd00:2::2"
-# Only a hung guest reaches this: a segment neither delivered nor retransmitted in that time.
-HANG_SECONDS = 120
 SEEDS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "host", "fuzz", "seeds")
 
 libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -233,39 +231,38 @@ def run_pair(servers, segs, src):
         pairs[world] = {"c": cl, "s": sv, "done": [], "stopped": False,
                         "cport": cl.getsockname()[1]}
     for side, data in segs:
-        # Per connection still going: [pair, sender, receiver, retransmissions before,
-        # bytes not yet handed to the sender's socket, bytes received].
+        # The connections still going, each with what this segment has done on it so far.
         waiting = []
         for p in pairs.values():
             if not p["stopped"]:
                 sender, receiver = (p["c"], p["s"]) if side == "c" else (p["s"], p["c"])
-                waiting.append([p, sender, receiver, total_retrans(sender), data, 0])
+                waiting.append({"pair": p, "sender": sender, "receiver": receiver,
+                                "retrans": total_retrans(sender), "unsent": data, "got": 0})
         hang = time.monotonic() + HANG_SECONDS
         while waiting:
             if time.monotonic() > hang:
                 raise TimeoutError(f"a segment neither settled nor arrived in {HANG_SECONDS} s")
             # A 64 KiB segment may not fit the send buffer at once: the rest goes as room frees.
             for w in waiting:
-                if w[4]:
+                if w["unsent"]:
                     try:
-                        w[4] = w[4][w[1].send(w[4]):]
+                        w["unsent"] = w["unsent"][w["sender"].send(w["unsent"]):]
                     except BlockingIOError:
                         pass
             # The short wait only paces the look at the sockets' counters.
-            ready, _, _ = select.select([w[2] for w in waiting], [], [], 0.05)
+            ready, _, _ = select.select([w["receiver"] for w in waiting], [], [], 0.05)
             for w in list(waiting):
-                p, sender, receiver, before, unsent, _ = w
-                if receiver in ready:
+                if w["receiver"] in ready:
                     try:
-                        w[5] += len(receiver.recv(1 << 17))
+                        w["got"] += len(w["receiver"].recv(1 << 17))
                     except BlockingIOError:
                         pass
-                if w[5] >= len(data):
-                    p["done"].append("d")
+                if w["got"] >= len(data):
+                    w["pair"]["done"].append("d")
                     waiting.remove(w)
-                elif settled(sender, before) == "x":
-                    p["done"].append("x")
-                    p["stopped"] = True
+                elif settled(w["sender"], w["retrans"]) == "x":
+                    w["pair"]["done"].append("x")
+                    w["pair"]["stopped"] = True
                     waiting.remove(w)
     for p in pairs.values():
         for s in (p["c"], p["s"]):

@@ -12,6 +12,8 @@ import struct
 import termios
 
 RETRANSMITS = 3
+# What a test waits for at most for one thing to happen: only a hung guest reaches it.
+HANG_SECONDS = 120
 
 
 def total_retrans(sock):
