@@ -202,17 +202,20 @@ helper_unload() {
 	true
 }
 
-# capture_start SIDE... / capture_stop: the FTP control text (ports 21 and 2121) each SIDE saw
-# — cl: the client's link, sv: the server's — in /tmp/ftp-cap-SIDE. Both return once a
-# marker datagram sent after everything else shows in each capture: start once the capture
-# runs, stop once it holds all that was sent before.
+# capture_start SIDE... / capture_stop: the FTP control traffic (ports 21 and 2121) each SIDE
+# saw — cl: the client's link, sv: the server's — as text in /tmp/ftp-cap-SIDE
+# (tests/vm/pcap_text.py: a header line per packet, then each payload line on a line of its
+# own). Both return once a marker datagram sent after everything else shows in each capture:
+# start once the capture runs, stop once it holds all that was sent before.
 capture_start() {
 	CAPTURE_SIDES=$*
 	CAPTURE_PIDS=
 	local side
 	for side; do
-		ip netns exec ftp-$side tcpdump -i ${side}0 -nn -l -A -s 0 --immediate-mode \
-			'tcp port 21 or tcp port 2121 or udp port 9' >/tmp/ftp-cap-$side 2>/dev/null &
+		rm -f /tmp/ftp-cap-$side /tmp/ftp-cap-$side.pcap
+		# -U: each packet is written out as it is captured, so the marker can be seen.
+		ip netns exec ftp-$side tcpdump -i ${side}0 -nn -U -s 0 --immediate-mode -w /tmp/ftp-cap-$side.pcap \
+			'tcp port 21 or tcp port 2121 or udp port 9' 2>/dev/null &
 		CAPTURE_PIDS="$CAPTURE_PIDS $!"
 	done
 	for side; do
@@ -226,6 +229,10 @@ capture_stop() {
 		capture_sync $side || fail "the capture on $side did not catch up"
 	done
 	capture_kill
+	for side in $CAPTURE_SIDES; do
+		python3 "$REPO_DIR/tests/vm/pcap_text.py" /tmp/ftp-cap-$side.pcap >/tmp/ftp-cap-$side ||
+			fail "reading the capture on $side"
+	done
 }
 # capture_kill: ends the captures without waiting for them to catch up (for EXIT traps).
 capture_kill() {
@@ -242,19 +249,17 @@ capture_sync() {
 	[ "$side" = sv ] && dst=10.0.2.1
 	for i in $(seq 300); do
 		ip netns exec ftp-$side bash -c "echo $marker >/dev/udp/$dst/9" 2>/dev/null
-		grep -q "$marker" /tmp/ftp-cap-$side && return 0
+		grep -aq "$marker" /tmp/ftp-cap-$side.pcap 2>/dev/null && return 0
 		sleep 0.2
 	done
 	return 1
 }
 
-# announcements FILE: the commands and replies in a capture that announce a data connection,
-# the port masked, e.g. "PORT 10,0,2,1,N", "EPRT |2|fd00:...|N|", "227 ...(10,0,1,1,N)".
-# A reply code must not continue a number: tcpdump's header line may hold a TCP timestamp
-# ending in 227 or 229 ("val 3416229 ecr …").
+# announcements FILE: the commands and replies in a capture's text (capture_stop) that
+# announce a data connection, each at the start of a payload line, the port masked, e.g.
+# "PORT 10,0,2,1,N", "EPRT |2|fd00:...|N|", "227 ...(10,0,1,1,N)".
 announcements() {
-	grep -aoE '(^|[^0-9])(PORT [0-9,]+|EPRT \|[12]\|[0-9a-f:.]+\|[0-9]+\||227 [^(]*\([0-9,]+\)|229 [^(]*\(\|\|\|[0-9]+\|\))' "$1" |
-		sed -E 's/^.?(PORT|EPRT|227|229)/\1/' |
+	grep -aoE '^(PORT [0-9,]+|EPRT \|[12]\|[0-9a-f:.]+\|[0-9]+\||227 [^(]*\([0-9,]+\)|229 [^(]*\(\|\|\|[0-9]+\|\))' "$1" |
 		sed -E 's/^(PORT [0-9]+,[0-9]+,[0-9]+,[0-9]+),[0-9]+,[0-9]+/\1,N/;
 			s/^(227 [^(]*\([0-9]+,[0-9]+,[0-9]+,[0-9]+),[0-9]+,[0-9]+\)/\1,N)/;
 			s/\|[0-9]+\|$/|N|/; s/\|[0-9]+\|\)$/|N|)/' | sort -u | tr '\n' ' ' | sed 's/ $//'

@@ -29,7 +29,7 @@ ftpd_start 21 || fail "vsftpd on 21"
 data_port() {
 	local kind=$1
 	if [ "$kind" = active ]; then
-		grep -aoE 'PORT [0-9,]+|EPRT \|[12]\|[0-9a-f:.]+\|[0-9]+\|' /tmp/ftp-cap-sv | head -1 |
+		grep -aoE '^(PORT [0-9,]+|EPRT \|[12]\|[0-9a-f:.]+\|[0-9]+\|)' /tmp/ftp-cap-sv | head -1 |
 			sed -E 's/^PORT [0-9]+,[0-9]+,[0-9]+,[0-9]+,([0-9]+),([0-9]+)$/\1 \2/; s/^EPRT .*\|([0-9]+)\|$/0 \1/' |
 			awk '{print $1 * 256 + $2}'
 	else
