@@ -4,6 +4,7 @@ does on failover (conntrack-tools 1.4.7's `conntrack -I` has no --helper option)
 
   ct_inject.py SRC DST SPORT DPORT HELPER
 """
+import os
 import socket
 import struct
 import sys
@@ -45,8 +46,8 @@ def tuple_(kind, src, dst, sport, dport):
     )
 
 
-def main():
-    src, dst, sport, dport, helper = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+def inject(src, dst, sport, dport, helper):
+    """Creates the conntrack in the calling process's namespace; raises OSError if refused."""
     body = struct.pack("=BBH", socket.AF_INET, 0, 0) + b"".join([
         tuple_(CTA_TUPLE_ORIG, src, dst, sport, dport),
         tuple_(CTA_TUPLE_REPLY, dst, src, dport, sport),
@@ -58,16 +59,22 @@ def main():
     ])
     flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
     msg = struct.pack("=IHHII", 16 + len(body), (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW, flags, 1, 0) + body
-    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER)
-    s.bind((0, 0))
-    s.send(msg)
-    reply = s.recv(65536)
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER) as s:
+        s.bind((0, 0))
+        s.send(msg)
+        reply = s.recv(65536)
     _, kind, _, _, _ = struct.unpack("=IHHII", reply[:16])
     if kind == 2:  # NLMSG_ERROR
         (err,) = struct.unpack("=i", reply[16:20])
         if err:
-            print(f"ct_inject: ctnetlink error {-err} ({socket.errno.errorcode.get(-err, '?')})", file=sys.stderr)
-            sys.exit(1)
+            raise OSError(-err, f"ct_inject: ctnetlink refused the conntrack: {os.strerror(-err)}")
+
+
+def main():
+    try:
+        inject(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+    except OSError as e:
+        sys.exit(str(e))
 
 
 if __name__ == "__main__":

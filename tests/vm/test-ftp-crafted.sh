@@ -1,6 +1,6 @@
 #!/bin/bash
 # Crafted control traffic through the router, with the C helper and with this module:
-# each scenario is one scripted TCP connection (tests/vm/ftpctl.py), client 10.0.1.2 /
+# each scenario is one scripted TCP connection (tests/vm/crafted_run.py), client 10.0.1.2 /
 # fd00:1::2 to server port 21 (2200 for the ctnetlink pick-up). For every scenario the test
 # asserts what upstream 7.2 does (expectations left while the connection is open, the
 # expectations created as ctnetlink reported them, delivery of the probed segment, helper
@@ -8,28 +8,22 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/net.sh"
 
-CTL="python3 $PWD/tests/vm/ftpctl.py"
 U='c:USER anonymous\r\n'
 R331='s:331 Please specify the password.\r\n'
 
-# The expectations of the router, without timeout and the client's ephemeral port.
-list_expectations() {
-	{
-		$RT conntrack -L expect -f ipv4
-		$RT conntrack -L expect -f ipv6
-	} 2>/dev/null | grep proto= |
-		sed -E 's/^[0-9]+ +//; s/(master-dst=[^ ]+) sport=[0-9]+/\1 sport=N/; s/ +/ /g' | sort
-}
-
 # scenario NAME FAMILY LOOSE EXPECT DELIVERED LOG [SERVER-PORT] -- STEP...
 #   EXPECT     grep -E pattern the expectation list must match, or "none" (none left, none
-#              created); several patterns
-#              joined by '&&' must each match a line; a pattern "events:P" must match a line
-#              of the expectations created (NEW events), not of those left
+#              created); several patterns joined by '&&' must each match a line; a pattern
+#              "events:P" must match a line of the expectations created (NEW events), not
+#              of those left
 #   DELIVERED  yes|no: whether the step marked with a leading '!' reached the other side
 #   LOG        text the kernel log must show (nf_ct_helper_log), or "none"
+# Only scenarios for the loaded LOOSE are kept; tests/vm/crafted_run.py runs them
+# (run_scenarios), check_scenario judges what each showed.
 declare -A RESULT
 SCENARIOS=()
+PENDING=()
+SPEC=/tmp/crafted-spec
 scenario() {
 	local name=$1 family=$2 sloose=$3 expect=$4 delivered=$5 logtext=$6 port=21
 	shift 6
@@ -45,33 +39,39 @@ scenario() {
 		fi
 		steps+=("$s")
 	done
-	local addr=10.0.2.2 pickup=
-	[ "$family" = 6 ] && addr=fd00:2::2
-	rm -rf /tmp/ctl-go /tmp/ctl-exp /tmp/ctl-sync
-	# Each scenario starts from a clean conntrack table (earlier expectations would clash).
-	$RT conntrack -F >/dev/null 2>&1
-	$RT conntrack -F expect >/dev/null 2>&1
-	dmesg_mark
-	expect_events_start /tmp/ctl-events
-	OUT=/tmp/ctl-srv $SV $CTL server $port "${steps[@]}" &
-	local srv=$!
-	wait_listening ftp-sv $port || fail "$name: the scripted server does not listen"
-	if [ "$name" = "ctnetlink pick-up" ]; then
-		pickup_notrack
-		pickup_inject &
-		pickup=$!
-	fi
-	WHILE_OPEN="$(declare -f list_expectations); RT='$RT' list_expectations >/tmp/ctl-exp" \
-		OUT=/tmp/ctl-cli $CL $CTL client $addr $port "${steps[@]}"
-	wait $srv
-	[ -z "$pickup" ] || wait $pickup
-	expect_events_stop
+	(IFS=$'\t' && echo "$name"$'\t'"$family"$'\t'"$port"$'\t'"${steps[*]}") >>$SPEC
+	PENDING+=("$name")
+	P_EXPECT+=("$expect")
+	P_DELIVERED+=("$delivered")
+	P_LOG+=("$logtext")
+	P_SIDE+=("$probe_side")
+	P_PROBE+=("$probe")
+}
+
+# run_scenarios: runs the scenarios run_all declared, in one tests/vm/crafted_run.py, and
+# judges each.
+run_scenarios() {
+	PENDING=() P_EXPECT=() P_DELIVERED=() P_LOG=() P_SIDE=() P_PROBE=()
+	rm -rf $SPEC /tmp/crafted
+	run_all
+	python3 "$REPO_DIR/tests/vm/crafted_run.py" $SPEC /tmp/crafted ||
+		fail "$IMPL, loose=$LOOSE: tests/vm/crafted_run.py failed"
+	local i
+	for i in "${!PENDING[@]}"; do
+		check_scenario "$i"
+	done
+}
+
+check_scenario() {
+	local i=$1 dir=/tmp/crafted/$1
+	local name=${PENDING[$i]} expect=${P_EXPECT[$i]} delivered=${P_DELIVERED[$i]}
+	local logtext=${P_LOG[$i]} probe_side=${P_SIDE[$i]} probe=${P_PROBE[$i]}
 	local got_srv got_cli exps logs got events
-	events=$(sed -E 's/^\[NEW\] //; s/(master-dst=[^ ]+) sport=[0-9]+/\1 sport=N/' /tmp/ctl-events)
-	got_srv=$(cat -v /tmp/ctl-srv)
-	got_cli=$(cat -v /tmp/ctl-cli)
-	exps=$(cat /tmp/ctl-exp)
-	logs=$(helper_drops_since_mark)
+	events=$(cat $dir/events)
+	got_srv=$(cat -v $dir/srv)
+	got_cli=$(cat -v $dir/cli)
+	exps=$(cat $dir/exp)
+	logs=$(grep -o 'helper ftp[-0-9]* dropping packet: [^I]*' $dir/log | sed 's/ *$//' | sort -u)
 	got=$got_srv
 	[ "$probe_side" = s ] && got=$got_cli
 	local ok=yes
@@ -105,35 +105,6 @@ scenario() {
 	short="exp:$(echo "$exps" | grep -c proto=) new:$(echo "$events" | grep -c proto=) $( [[ "$got" == *"$probe"* ]] && echo delivered || echo dropped)$([ -n "$logs" ] && echo " logged")"
 	RESULT[$IMPL,$name]="$short|$exps|$events|$got_srv|$got_cli|$logs|$ok"
 	SCENARIOS+=("$name")
-}
-
-# For the pick-up scenario: the connection starts untracked (notrack); once its first
-# lines are through, a conntrack with helper "ftp" is injected through ctnetlink, as
-# conntrackd does on failover (the equivalent of `conntrack -I ... --helper ftp`, which
-# conntrack-tools 1.4.7 lacks), and tracking is switched on.
-pickup_notrack() {
-	$RT nft -f - <<NFT
-table inet pickup {
-	chain raw {
-		type filter hook prerouting priority raw; policy accept;
-		tcp dport 2200 notrack
-		tcp sport 2200 notrack
-	}
-}
-NFT
-}
-pickup_inject() {
-	local sport i
-	# Once the first two steps (USER, 331) are through (tests/vm/ftpctl.py's sync files).
-	for i in $(seq 600); do
-		[ -f /tmp/ctl-sync/1 ] && break
-		sleep 0.1
-	done
-	sport=$($SV ss -Htn state established '( sport = :2200 )' | awk '{print $4}' | sed 's/.*://')
-	$RT nft delete table inet pickup
-	$RT python3 tests/vm/ct_inject.py 10.0.1.2 10.0.2.2 "$sport" 2200 ftp ||
-		echo "pickup: injecting the conntrack failed" >&2
-	touch /tmp/ctl-go
 }
 
 run_all() {
@@ -185,7 +156,7 @@ run_all() {
 			"!c:EPRT |2|$v6full|3338|\r\n"
 	done
 	scenario "ctnetlink pick-up" 4 0 'src=10.0.2.2 dst=10.0.1.2 sport=0 dport=10000 ' yes none 2200 -- \
-		"$U" "$R331" 'c:@wait:/tmp/ctl-go' "!c:$PORT"
+		"$U" "$R331" 'c:@pickup' "!c:$PORT"
 }
 
 trap topo_down EXIT
@@ -196,7 +167,7 @@ for IMPL in c rust; do
 	for LOOSE in 0 1; do
 		helper_load $IMPL ports=21,2121 loose=$LOOSE || fail "loading the $IMPL helper"
 		fw_up || fail "nft ruleset"
-		run_all
+		run_scenarios
 		helper_unload
 	done
 done
