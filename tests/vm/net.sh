@@ -202,11 +202,14 @@ helper_unload() {
 	true
 }
 
-# capture_start SIDE... / capture_stop: the FTP control traffic (ports 21 and 2121) each SIDE
-# saw — cl: the client's link, sv: the server's — as text in /tmp/ftp-cap-SIDE
-# (tests/vm/pcap_text.py: a header line per packet, then each payload line on a line of its
-# own). Both return once a marker datagram sent after everything else shows in each capture:
-# start once the capture runs, stop once it holds all that was sent before.
+# capture_start SIDE... / capture_mark / capture_cut / capture_stop: the FTP control traffic
+# (ports 21 and 2121) each SIDE saw — cl: the client's link, sv: the server's — as text in
+# /tmp/ftp-cap-SIDE (tests/vm/pcap_text.py: a header line per packet, then each payload line
+# on a line of its own). One tcpdump per side runs from start to stop; capture_cut (and stop)
+# puts in /tmp/ftp-cap-SIDE what the side saw since start, capture_mark or the cut before. Each returns once a marker datagram
+# sent after everything else shows in each capture: start once the capture runs, the others
+# once it holds all that was sent before.
+declare -A CAPTURE_MARK
 capture_start() {
 	CAPTURE_SIDES=$*
 	CAPTURE_PIDS=
@@ -215,24 +218,33 @@ capture_start() {
 		rm -f /tmp/ftp-cap-$side /tmp/ftp-cap-$side.pcap
 		# -U: each packet is written out as it is captured, so the marker can be seen.
 		ip netns exec ftp-$side tcpdump -i ${side}0 -nn -U -s 0 --immediate-mode -w /tmp/ftp-cap-$side.pcap \
-			'tcp port 21 or tcp port 2121 or udp port 9' 2>/dev/null &
+			'tcp port 21 or tcp port 2121 or udp port 9' 2>/tmp/ftp-cap-$side.err &
 		CAPTURE_PIDS="$CAPTURE_PIDS $!"
 	done
 	for side; do
-		capture_sync $side || fail "the capture on $side did not start"
+		capture_sync $side || fail "the capture on $side did not start: $(tail -1 /tmp/ftp-cap-$side.err)"
 	done
 }
-capture_stop() {
-	[ -n "${CAPTURE_PIDS-}" ] || return 0
+# capture_mark: where the next capture_cut starts (now).
+capture_mark() {
 	local side
 	for side in $CAPTURE_SIDES; do
 		capture_sync $side || fail "the capture on $side did not catch up"
 	done
-	capture_kill
+}
+capture_cut() {
+	local side last
 	for side in $CAPTURE_SIDES; do
-		python3 "$REPO_DIR/tests/vm/pcap_text.py" /tmp/ftp-cap-$side.pcap >/tmp/ftp-cap-$side ||
-			fail "reading the capture on $side"
+		last=${CAPTURE_MARK[$side]}
+		capture_sync $side || fail "the capture on $side did not catch up"
+		python3 "$REPO_DIR/tests/vm/pcap_text.py" /tmp/ftp-cap-$side.pcap "$last" "${CAPTURE_MARK[$side]}" \
+			>/tmp/ftp-cap-$side || fail "reading the capture on $side"
 	done
+}
+capture_stop() {
+	[ -n "${CAPTURE_PIDS-}" ] || return 0
+	capture_cut
+	capture_kill
 }
 # capture_kill: ends the captures without waiting for them to catch up (for EXIT traps).
 capture_kill() {
@@ -243,13 +255,16 @@ capture_kill() {
 	true
 }
 # capture_sync SIDE: sends marker datagrams out of SIDE's link (to the router's discard port)
-# until the capture shows one; at most a minute.
+# until the capture shows one (at most a minute); CAPTURE_MARK[SIDE] is then that marker.
 capture_sync() {
 	local side=$1 dst=10.0.1.1 marker=capture-marker-$RANDOM$RANDOM i
 	[ "$side" = sv ] && dst=10.0.2.1
 	for i in $(seq 300); do
 		ip netns exec ftp-$side bash -c "echo $marker >/dev/udp/$dst/9" 2>/dev/null
-		grep -aq "$marker" /tmp/ftp-cap-$side.pcap 2>/dev/null && return 0
+		if grep -aq "$marker" /tmp/ftp-cap-$side.pcap 2>/dev/null; then
+			CAPTURE_MARK[$side]=$marker
+			return 0
+		fi
 		sleep 0.2
 	done
 	return 1

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """The text of a capture (tcpdump -w), one packet at a time, for the VM tests to grep.
 
-    pcap_text.py FILE
+    pcap_text.py FILE [AFTER UNTIL]
 
 For each TCP or UDP packet over IPv4 or IPv6 a header line "SRC.PORT > DST.PORT", then each
 line of its payload on a line of its own (bytes outside printable ASCII as '.'). A payload
 line therefore starts where the payload or a line of it starts: an FTP command or reply is
 found by matching at the start of a line, which tcpdump -A cannot give (it prints the
 packet's binary headers on the payload's first line, and a header byte may be a digit).
+With AFTER and UNTIL, only the packets between the first one whose payload holds AFTER and
+the first one after it that holds UNTIL (the markers of tests/vm/net.sh's capture_cut).
 """
 
 import ipaddress
@@ -88,6 +90,8 @@ def packets(data):
 def main():
     with open(sys.argv[1], "rb") as f:
         data = f.read()
+    after, until = (a.encode() for a in sys.argv[2:4]) if len(sys.argv) > 3 else (None, None)
+    inside = after is None
     out = []
     for linktype, frame in packets(data):
         layer = network_layer(linktype, frame)
@@ -95,6 +99,12 @@ def main():
         seg = ip and payload(ip[2], ip[3])
         if not seg:
             continue
+        if after is not None:
+            if not inside:
+                inside = after in seg[2]
+                continue
+            if until in seg[2]:
+                break
         src, dst = ip[0], ip[1]
         out.append(f"{src}.{seg[0]} > {dst}.{seg[1]} length {len(seg[2])}")
         text = seg[2].replace(b"\r\n", b"\n")

@@ -54,12 +54,13 @@ nat_down
 declare -A RESULT
 for impl in c rust; do
 	helper_load $impl ports=21,2121 || fail "loading the $impl helper"
+	capture_start cl sv
 	for c in "${CASES[@]}"; do
 		IFS='|' read -r name mode url opts <<<"$c"
 		if [ "$mode" = nftpp ]; then fw_up none; else fw_up; fi || fail "$impl: firewall for $name"
 		nat_up "$mode" || fail "$impl: nat ruleset for $name"
 		$RT conntrack -F 2>/dev/null
-		capture_start cl sv
+		capture_mark
 		r=ok
 		if [ "$mode" = longer ]; then
 			# Three files on one control connection (curl reuses it): one connect.
@@ -76,7 +77,7 @@ for impl in c rust; do
 			# shellcheck disable=SC2086
 			ftp_get "$url" $opts || r="FAIL($(head -c 60 /tmp/ftp-curl.err | tr '\n' ' '))"
 		fi
-		capture_stop
+		capture_cut
 		seen="client: $(announcements /tmp/ftp-cap-cl) / server: $(announcements /tmp/ftp-cap-sv)"
 		case $mode in
 		snat | both | longer)
@@ -88,6 +89,7 @@ for impl in c rust; do
 		RESULT[$impl,$name]="$r; $seen"
 		nat_down
 	done
+	capture_stop
 	helper_unload
 done
 

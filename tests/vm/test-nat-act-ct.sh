@@ -64,19 +64,21 @@ for impl in c rust; do
 		loaded nf_nat_ftp && fail "creating the act_ct filter loaded nf_nat_ftp"
 		echo "ok: act_ct found this module's ip_nat_ftp (nf_nat_ftp is not loaded)"
 	fi
+	capture_start sv
 	for c in "${CASES[@]}"; do
 		IFS='|' read -r name opts want <<<"$c"
 		$RT conntrack -F 2>/dev/null
-		capture_start sv
+		capture_mark
 		r=ok
 		# shellcheck disable=SC2086
 		ftp_get ftp://10.0.2.2 $opts || r="FAIL($(head -c 60 /tmp/ftp-curl.err | tr '\n' ' '))"
-		capture_stop
+		capture_cut
 		seen=$(announcements /tmp/ftp-cap-sv)
 		[ "$seen" = "$want" ] || r="$r, server saw '$seen'"
 		grep -aqE '10\.0\.1\.2|10,0,1,2' /tmp/ftp-cap-sv && r="$r, client address leaked"
 		RESULT[$impl,$name]="$r; $seen"
 	done
+	capture_stop
 	tc_down
 	helper_unload
 done

@@ -44,14 +44,15 @@ data_port() {
 declare -A RESULT
 run_cases() {
 	local c name url opts kind r port
+	capture_start sv
 	for c in "${CASES[@]}"; do
 		IFS='|' read -r name url opts kind <<<"$c"
 		$RT conntrack -F 2>/dev/null
-		capture_start sv
+		capture_mark
 		r=ok
 		# shellcheck disable=SC2086
 		ftp_get "$url" $opts || r="FAIL($(head -c 60 /tmp/ftp-curl.err | tr '\n' ' '))"
-		capture_stop
+		capture_cut
 		port=$(data_port $kind)
 		if [ -z "$port" ]; then
 			r="$r, no port found"
@@ -63,6 +64,7 @@ run_cases() {
 		RESULT[$1,$name]=$r
 		echo "$1: $name: $r ($port)"
 	done
+	capture_stop
 }
 
 # The firewall of net.sh and masquerade to the port block (the helper loaded first: the
