@@ -16,7 +16,7 @@
 use crate::counters::Counter;
 use crate::nat_ports;
 use crate::nf::conn::{Conn, CtInfo, Direction, InetAddr, NFPROTO_IPV6};
-use crate::nf::expect::{Expectation, NatMapping, RegisterError, Registered};
+use crate::nf::expect::{random_below, Expectation, NatMapping, RegisterError, Registered};
 use crate::nf::helper::Verdict;
 use crate::nf::log::helper_log;
 use crate::nf::nat::{mangle_tcp, NatArrival, NatRange};
@@ -26,9 +26,10 @@ use crate::parser::{self, Addr, Kind, Match};
 #[cfg(nf_ftp_rs_test)]
 use kernel::prelude::*;
 
-/// At most this many ports of `nat_ports` are tried for one announcement (the kernel's
-/// own search tries 128 random ones).
-const RANGE_ATTEMPTS: u32 = 1024;
+/// At most this many ports of `nat_ports` are tried for one announcement, each under the
+/// kernel's global expectation lock: the kernel's own search (`nf_nat_exp_find_port`) stops
+/// after 128 too.
+const RANGE_ATTEMPTS: u32 = 128;
 
 /// Rewrites what `found` announced in `skb` (a packet of the NATed connection `ct`, TCP
 /// header at `protoff`) and registers `exp` on the port it now announces.
@@ -100,19 +101,20 @@ fn announced_form(kind: Kind, l3num: u16, addr: InetAddr) -> Addr {
     }
 }
 
-/// Registers `exp` on a free port of `first..=last`: the announced port if it is inside,
-/// else one the announced port picks, then the next ones (wrapping). `None` if none of the
-/// ports tried was free.
+/// Registers `exp` on a free port of `first..=last`: the announced port if it is inside and
+/// free, else the ports from a random one on (wrapping), [`RANGE_ATTEMPTS`] tries in all.
+/// `None` if none of the ports tried was free.
 fn register_in_range(mut exp: Expectation, (first, last): (u16, u16)) -> Option<Registered> {
     let size = u32::from(last - first) + 1;
     let wanted = exp.dst_port();
-    let start = if (first..=last).contains(&wanted) {
-        u32::from(wanted - first)
-    } else {
-        u32::from(wanted) % size
-    };
-    for i in 0..size.min(RANGE_ATTEMPTS) {
-        let port = first + ((start + i) % size) as u16;
+    let inside = (first..=last).contains(&wanted);
+    let start = random_below(size);
+    // The announced port first, then the others from the random one on.
+    let others = (0..size)
+        .map(|i| first + ((start + i) % size) as u16)
+        .filter(|&p| !inside || p != wanted);
+    let ports = Iterator::chain(inside.then_some(wanted).into_iter(), others);
+    for port in ports.take(RANGE_ATTEMPTS as usize) {
         match exp.register_on_port(port) {
             Ok(registered) => return Some(registered),
             Err(RegisterError::Busy(back)) => exp = back,

@@ -14,7 +14,8 @@ use line_starts::LineStarts;
 use nf::conn::{Conn, CtInfo, Direction, InetAddr, NFPROTO_IPV6};
 use nf::expect::{Expectation, Expected};
 use nf::helper::{
-    BindHelper, ExpectPolicy, Helper, ModuleHelper, NatHelperModName, Registration, Verdict,
+    BindHelper, ExpectPolicy, Helper, ModuleHelper, NatHelperModName, PacketConn, Registration,
+    Verdict,
 };
 use nf::lock::StaticBhLock;
 use nf::log::helper_log;
@@ -209,7 +210,7 @@ impl Ftp {
         skb: &mut Skb,
         protoff: u32,
         dataoff: u32,
-        ct: &Conn,
+        ct: &PacketConn<'_>,
         stats: &NetCounters,
         info: CtInfo,
     ) -> Decision {
@@ -228,7 +229,7 @@ impl Ftp {
     fn decide(
         skb: &mut Skb,
         protoff: u32,
-        ct: &Conn,
+        ct: &PacketConn<'_>,
         stats: &NetCounters,
         info: CtInfo,
         outcome: Outcome,
@@ -252,7 +253,7 @@ impl Ftp {
     fn expect(
         skb: &mut Skb,
         protoff: u32,
-        ct: &Conn,
+        ct: &PacketConn<'_>,
         stats: &NetCounters,
         info: CtInfo,
         found: Match,
@@ -310,7 +311,7 @@ impl Helper for Ftp {
     fn help(
         skb: &mut Skb,
         protoff: u32,
-        ct: &Conn,
+        ct: &PacketConn<'_>,
         lines: &LineStarts,
         stats: &NetCounters,
         info: CtInfo,

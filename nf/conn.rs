@@ -91,8 +91,13 @@ impl Conn {
     }
 
     fn tuple(&self, dir: Direction) -> *const bindings::nf_conntrack_tuple {
-        // SAFETY: `self` is valid; `tuplehash` has one entry per direction. The tuples do not
-        // change once the conntrack is handed to a helper.
+        // SAFETY: `self` is valid; `tuplehash` has one entry per direction. The original tuple
+        // never changes. The reply tuple changes when NAT is set up (`nf_nat_setup_info`),
+        // before the conntrack is confirmed, by the CPU that handles its first packet: before
+        // the helper hook (which runs after the NAT hooks), in `NatArrival::map` for a data
+        // connection of `nat_ports` (which consumes the arrival), or by ctnetlink after
+        // `from_nlattr` on the same CPU. Only a pointer is made here; callers read the
+        // fields by copy.
         unsafe { &raw const (*self.as_ptr()).tuplehash[dir.index()].tuple }
     }
 
@@ -132,7 +137,7 @@ impl Conn {
     }
 
     /// The helper's data in the conntrack's help extension, at `p`: what the C entry point
-    /// of the callback (nf/trampolines.c) found with `nfct_help_data(ct)` for `self` — 32
+    /// of the callback (nf/trampolines.c) found through `nfct_help(ct)` for `self` — 32
     /// bytes, 8-aligned, zeroed when the extension is added. `None` if `p` is null (no
     /// extension).
     ///
@@ -142,11 +147,11 @@ impl Conn {
     ///
     /// # Safety
     ///
-    /// `p` is null or `nfct_help_data()` of this conntrack, taken during the current
-    /// callback. The help extension must belong to the helper whose data type is `D` (the
-    /// helper the calling callback serves): every access to these bytes, on every CPU, is
-    /// then through `&D`, so a `D` made of atomics is never read as plain bytes while another
-    /// CPU writes.
+    /// `p` is null or the data of this conntrack's help extension (`nfct_help(ct)->data`),
+    /// taken during the current callback. The help extension must belong to the helper whose
+    /// data type is `D` (the helper the calling callback serves): every access to these
+    /// bytes, on every CPU, is then through `&D`, so a `D` made of atomics is never read as
+    /// plain bytes while another CPU writes.
     pub(crate) unsafe fn help_data<D: FromBytes + Sync>(&self, p: *mut c_void) -> Option<&D> {
         const {
             assert!(

@@ -4,7 +4,8 @@
 //! conntrack will then treat as RELATED.
 
 use super::bindings;
-use super::conn::{Conn, Direction, InetAddr};
+use super::conn::{Direction, InetAddr};
+use super::helper::PacketConn;
 use core::ptr::NonNull;
 use kernel::error::to_result;
 use kernel::prelude::*;
@@ -35,10 +36,13 @@ pub(crate) struct Expected {
 pub(crate) struct Expectation(NonNull<bindings::nf_conntrack_expect>);
 
 impl Expectation {
-    /// A new expectation of connections related to `master` (`nf_ct_expect_alloc`,
-    /// `nf_ct_expect_init`, default class). `None` if the allocation failed.
-    pub(crate) fn new(master: &Conn, what: &Expected) -> Option<Self> {
-        // SAFETY: `master` is a valid conntrack.
+    /// A new expectation of connections related to `master`, the conntrack of the packet
+    /// being helped (`nf_ct_expect_alloc`, `nf_ct_expect_init`, default class). `None` if
+    /// the allocation failed.
+    pub(crate) fn new(master: &PacketConn<'_>, what: &Expected) -> Option<Self> {
+        // SAFETY: `master` is the valid conntrack of the packet a `help` callback handles
+        // (only that callback makes a `PacketConn`): the packet path, where the kernel allows
+        // expectations.
         let exp = NonNull::new(unsafe { bindings::nf_ct_expect_alloc(master.as_ptr()) })?;
         let src_port = what.src_port.map(u16::to_be);
         let dst_port = what.dst_port.to_be();
@@ -124,16 +128,32 @@ impl Expectation {
 
     /// Registers the expectation on the destination port it has or, if that is taken, on up
     /// to 128 random higher ones: the kernel's own search (`nf_nat_exp_find_port`), which is
-    /// what `nf_nat_ftp` uses. `None` if no port was free.
+    /// what `nf_nat_ftp` uses. `None` if no port was free, and also when the port was 0
+    /// (`PORT …,0,0` and `227 …,0,0` parse, as in C): the kernel's search returns the port
+    /// it registered, 0 for none, so a registration on port 0 looks like a failure. As after
+    /// `nf_nat_ftp`, that expectation then stays in the table until it times out or its
+    /// master goes.
     pub(crate) fn register_near_port(self) -> Option<Registered> {
         let port = self.dst_port();
         // SAFETY: live, initialized, not registered (type invariant); the function sets the
-        // tuple's port and registers it, and leaves it unregistered when it returns 0.
+        // tuple's port and registers it at most once (the table takes its own references).
         let found = unsafe { bindings::nf_nat_exp_find_port(self.0.as_ptr(), port) };
         // INVARIANT (of `Registered`): registered when `found != 0`; our reference moves
-        // over. Otherwise `self` drops here and puts it.
+        // over. Otherwise `self` drops here and puts our reference, registered (on port 0)
+        // or not: the table's references are not ours.
         (found != 0).then(|| Registered(core::mem::ManuallyDrop::new(self).0))
     }
+}
+
+/// A random number below `ceil` (0 if `ceil` is 0), uniform (`get_random_u32_below`): where
+/// a search for a free port starts, so that announced ports are not predictable (the
+/// kernel's `nf_nat_exp_find_port` tries random ones).
+pub(crate) fn random_below(ceil: u32) -> u32 {
+    if ceil <= 1 {
+        return 0;
+    }
+    // SAFETY: `ceil` is not 0, as the function requires; it has no other precondition.
+    unsafe { bindings::__get_random_u32_below(ceil) }
 }
 
 /// The destination port of `exp`'s tuple, in host order.
@@ -179,11 +199,13 @@ impl Registered {
         unsafe { tuple_dst_port(self.0.as_ptr()) }
     }
 
-    /// Takes the expectation out of the table again (`nf_ct_unexpect_related`), e.g. when
-    /// the packet announcing it is dropped.
+    /// Withdraws the expectation (`nf_ct_unexpect_related`), e.g. when the packet announcing
+    /// it is dropped: 7.2 marks it dead (`NF_CT_EXPECT_DEAD`) under the expectation lock, so
+    /// that no connection matches it; the table drops it when it times out or its master goes.
     pub(crate) fn unregister(self) {
-        // SAFETY: live (we hold a reference) and registered by us; the function does
-        // nothing if it has left the table meanwhile. Our reference is put on drop.
+        // SAFETY: live (we hold a reference) and registered by us; the function only sets a
+        // flag under the expectation lock, whether or not it is still in the table. Our
+        // reference is put on drop.
         unsafe { bindings::nf_ct_unexpect_related(self.0.as_ptr()) };
     }
 }

@@ -36,6 +36,24 @@ pub(crate) enum Verdict {
     Drop,
 }
 
+/// The conntrack of the packet a `help` callback handles; it dereferences to the [`Conn`].
+///
+/// Expectations are made for this conntrack only
+/// ([`Expectation::new`](super::expect::Expectation::new)): the kernel allows them on the
+/// packet path only (its comment on `nf_ct_expect_init`). The conntrack that ctnetlink hands
+/// to `from_nlattr` is not confirmed yet and is freed with `nf_conntrack_free()` on
+/// ctnetlink's error paths, under an expectation that would still hold it. Only the `help`
+/// entry point makes a `PacketConn`, so safe code cannot make an expectation anywhere else.
+pub(crate) struct PacketConn<'a>(&'a Conn);
+
+impl core::ops::Deref for PacketConn<'_> {
+    type Target = Conn;
+
+    fn deref(&self) -> &Conn {
+        self.0
+    }
+}
+
 /// A conntrack helper's callbacks and per-connection data.
 pub(crate) trait Helper {
     /// The helper's state in each of its conntracks, kept in the help extension's `data`
@@ -50,7 +68,7 @@ pub(crate) trait Helper {
     fn help(
         skb: &mut Skb,
         protoff: u32,
-        ct: &Conn,
+        ct: &PacketConn<'_>,
         data: &Self::Data,
         counters: &NetCounters,
         info: CtInfo,
@@ -321,8 +339,8 @@ impl Drop for Registration {
 /// # Safety
 ///
 /// `skb` and `ct` are valid for the call, `ct`'s helper is one of this module's (the core
-/// calls a helper's `help` only for the conntracks it is assigned to), `help_data` is
-/// `nfct_help_data(ct)` and `net` is `nf_ftp_rs_net_of(ct)`.
+/// calls a helper's `help` only for the conntracks it is assigned to), `help_data` is the
+/// data of `nfct_help(ct)` (NULL without the extension) and `net` is `nf_ftp_rs_net_of(ct)`.
 #[no_mangle]
 unsafe extern "C" fn nf_ftp_rs_help_rust(
     skb: *mut bindings::sk_buff,
@@ -341,7 +359,10 @@ unsafe extern "C" fn nf_ftp_rs_help_rust(
     // SAFETY: `help_data` is `ct`'s, taken in this callback; `ct` is served by this module's
     // helper, whose data type is `Bound::Data`.
     let verdict = match unsafe { ct.help_data::<<Bound as Helper>::Data>(help_data) } {
-        Some(data) => Bound::help(skb, protoff, ct, data, counters, CtInfo(ctinfo)),
+        Some(data) => {
+            let info = CtInfo(ctinfo);
+            Bound::help(skb, protoff, &PacketConn(ct), data, counters, info)
+        }
         // No help data (a stale extension after a helper change): drop, as the C helpers do.
         None => Verdict::Drop,
     };
@@ -351,14 +372,16 @@ unsafe extern "C" fn nf_ftp_rs_help_rust(
     }
 }
 
-/// The Rust end of `nf_ftp_rs_from_nlattr` (nf/trampolines.c): ctnetlink created `ct` with
-/// this module's helper.
+/// The Rust end of `nf_ftp_rs_from_nlattr` (nf/trampolines.c). ctnetlink calls it in two
+/// cases, with the helper's data in `ct`'s help extension either way: when it creates `ct`
+/// (not yet confirmed) with this module's helper, right after adding the extension and
+/// before assigning the helper; and when a request for an existing `ct` names the helper it
+/// already has (`help->helper` checked to be this one).
 ///
 /// # Safety
 ///
-/// `ct` is valid for the call, its help extension is this module's helper's (ctnetlink
-/// adds the extension and calls `from_nlattr` of the helper it then assigns), and
-/// `help_data` is `nfct_help_data(ct)`.
+/// `ct` is valid for the call, its help extension is this module's helper's, and
+/// `help_data` is the data of `nfct_help(ct)` (NULL without the extension).
 #[no_mangle]
 unsafe extern "C" fn nf_ftp_rs_from_nlattr_rust(
     _attr: *mut bindings::nlattr,

@@ -248,12 +248,18 @@ impl ExpectFnRegistration {
 
 impl Drop for ExpectFnRegistration {
     fn drop(&mut self) {
-        // SAFETY: registered in `register`. After unlinking it, no new expectation can name
-        // it; those that still use it (made through ctnetlink) are destroyed; RCU readers of
-        // the list and expectfn calls in flight (packet path, under RCU) end before the
-        // entry and the module's code go.
+        // SAFETY: registered in `register`. The order is nft_ct's (its module exit):
+        // - unlink the entry: no lookup that starts after this finds it;
+        // - wait for RCU readers: ctnetlink finds an expectfn by name and inserts the
+        //   expectation that uses it inside one RCU read section, so once this returns every
+        //   expectation made through ctnetlink with it is in the table;
+        // - destroy those expectations (destroying first would miss one inserted meanwhile,
+        //   which would then outlive this module's code);
+        // - wait again: expectfn calls in flight (packet path, under RCU) end before the
+        //   entry and the module's code go.
         unsafe {
             bindings::nf_ct_helper_expectfn_unregister(self.0.get());
+            bindings::synchronize_rcu();
             bindings::nf_ct_helper_expectfn_destroy(self.0.get());
             bindings::synchronize_rcu();
         }

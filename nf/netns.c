@@ -41,14 +41,14 @@ void nf_ftp_rs_net_proc_remove(struct net *net, const char *name)
 	remove_proc_entry(name, net->proc_net);
 }
 
-u64 __percpu *nf_ftp_rs_net_alloc(unsigned int count)
+unsigned long __percpu *nf_ftp_rs_net_alloc(unsigned int count)
 {
-	return __alloc_percpu(count * sizeof(u64), sizeof(u64));
+	return __alloc_percpu(count * sizeof(unsigned long), sizeof(unsigned long));
 }
 
 void nf_ftp_rs_net_count(struct nf_ftp_rs_net *n, unsigned int i)
 {
-	/* One instruction on 64-bit, and a 64-bit read does not tear: no u64_stats needed. */
+	/* A native word (netns.h): its reads never tear, so no u64_stats_sync is needed. */
 	if (likely(n->counters && i < n->count))
 		this_cpu_inc(n->counters[i]);
 }

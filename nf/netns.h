@@ -17,8 +17,12 @@
 
 /* What each namespace holds (net_generic()): set up and torn down by the Rust ends. */
 struct nf_ftp_rs_net {
-	/* `count` counters per CPU; NULL outside init..exit. */
-	u64 __percpu *counters;
+	/*
+	 * `count` counters per CPU; NULL outside init..exit. One native word each, so that a
+	 * read on another CPU never sees half an update (a u64 would tear on 32-bit); there a
+	 * CPU's count wraps at 2^32, as the kernel's own unsigned long net counters do.
+	 */
+	unsigned long __percpu *counters;
 	unsigned int count;
 };
 
@@ -30,7 +34,7 @@ struct proc_dir_entry *nf_ftp_rs_net_proc_create(struct net *net, const char *na
 void nf_ftp_rs_net_proc_remove(struct net *net, const char *name);
 
 /* `count` zeroed counters per CPU (__alloc_percpu() is a macro); NULL on failure. */
-u64 __percpu *nf_ftp_rs_net_alloc(unsigned int count);
+unsigned long __percpu *nf_ftp_rs_net_alloc(unsigned int count);
 
 /*
  * The state of the namespace `ct` lives in, for the help trampoline: net_generic() without
@@ -48,7 +52,7 @@ static inline struct nf_ftp_rs_net *nf_ftp_rs_net_of(const struct nf_conn *ct)
 	return ng->ptr[nf_ftp_rs_net_id];
 }
 /* Adds one to counter `i` on this CPU, if the namespace has it (nf/netns.rs does it inline on
- * x86-64). */
+ * x86-64 SMP kernels). */
 void nf_ftp_rs_net_count(struct nf_ftp_rs_net *n, unsigned int i);
 /* The sum over all CPUs of counter `i` (0 if the namespace has no such counter). */
 u64 nf_ftp_rs_net_sum(const struct nf_ftp_rs_net *n, unsigned int i);

@@ -65,9 +65,10 @@ impl NetCounters {
     }
 
     /// Adds one to counter `index` on this CPU (nothing if there is no such counter): the
-    /// kernel's `this_cpu_inc()`, one instruction on x86-64, where it is written out here
-    /// (every segment counts, and a call into C would cost more than the rest of a segment's
-    /// handling); a call into nf/netns.c elsewhere.
+    /// kernel's `this_cpu_inc()`, one instruction on x86-64 SMP kernels, where it is written
+    /// out here (every segment counts, and a call into C would cost more than the rest of a
+    /// segment's handling); a call into nf/netns.c elsewhere (without `CONFIG_SMP` a per-CPU
+    /// pointer is a plain address, not an offset from `%gs`).
     #[inline]
     pub(crate) fn count(&self, index: usize) {
         let n = self.0.get();
@@ -77,11 +78,12 @@ impl NetCounters {
         if counters.is_null() || index >= count as usize {
             return;
         }
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: `counters` is a per-CPU allocation of `count` u64 per CPU (init), alive
-        // while the namespace is, and `index < count`. A per-CPU pointer is an offset from
-        // this CPU's `%gs` base: `incq %gs:(addr)` is what `this_cpu_inc()` compiles to, one
-        // instruction, so neither preemption nor an interrupt can split it.
+        #[cfg(all(target_arch = "x86_64", CONFIG_SMP))]
+        // SAFETY: `counters` is a per-CPU allocation of `count` `unsigned long`s (8 bytes
+        // here) per CPU (init), alive while the namespace is, and `index < count`. On an SMP
+        // kernel a per-CPU pointer is an offset from this CPU's `%gs` base: `incq %gs:(addr)`
+        // is what `this_cpu_inc()` compiles to, one instruction, so neither preemption nor an
+        // interrupt can split it.
         unsafe {
             core::arch::asm!(
                 "incq %gs:({addr})",
@@ -89,7 +91,7 @@ impl NetCounters {
                 options(att_syntax, nostack)
             );
         }
-        #[cfg(not(target_arch = "x86_64"))]
+        #[cfg(not(all(target_arch = "x86_64", CONFIG_SMP)))]
         // SAFETY: the area is valid (see `from_raw`); the C function checks the index.
         unsafe {
             bindings::nf_ftp_rs_net_count(n, index as c_uint)

@@ -11,11 +11,12 @@
 //! with too many elements) before `init()` runs.
 
 use core::cell::UnsafeCell;
-use core::ffi::{c_int, c_uint, c_void};
+use core::ffi::{c_int, c_uint};
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::ffi::c_char;
 use kernel::prelude::*;
+use kernel::str::CStr;
 
 /// A `bool` module parameter.
 ///
@@ -34,11 +35,6 @@ impl BoolParam {
     pub(crate) fn get(&self) -> bool {
         self.0.load(Ordering::Relaxed)
     }
-
-    #[doc(hidden)]
-    pub(crate) const fn as_arg(&self) -> *mut c_void {
-        self.0.as_ptr().cast()
-    }
 }
 
 /// An array-of-`u16` module parameter of at most `N` elements.
@@ -46,7 +42,8 @@ impl BoolParam {
 /// # Invariants
 ///
 /// The kernel writes `elems` and `num` only while it parses the module's arguments, before
-/// `init()` runs: [`module_param_u16_array`] refuses a sysfs mode with write permission.
+/// `init()` runs: [`Static::array_param`], the only way to a descriptor of it, refuses a
+/// sysfs mode with write permission.
 pub(crate) struct U16ArrayParam<const N: usize> {
     elems: UnsafeCell<[u16; N]>,
     num: UnsafeCell<c_uint>,
@@ -71,16 +68,6 @@ impl<const N: usize> U16ArrayParam<N> {
         let (elems, num) = unsafe { (&*self.elems.get(), *self.num.get()) };
         // The kernel never stores more than `N`; `min` keeps this total anyway.
         &elems[..(num as usize).min(N)]
-    }
-
-    #[doc(hidden)]
-    pub(crate) const fn elems_ptr(&self) -> *mut c_void {
-        self.elems.get().cast()
-    }
-
-    #[doc(hidden)]
-    pub(crate) const fn num_ptr(&self) -> *mut c_uint {
-        self.num.get()
     }
 }
 
@@ -117,11 +104,6 @@ impl PortRangeParam {
         let v = range.map_or(0, |(a, b)| (u32::from(a) << 16) | u32::from(b));
         let old = self.0.swap(v, Ordering::Relaxed);
         (old != 0).then_some(((old >> 16) as u16, old as u16))
-    }
-
-    #[doc(hidden)]
-    pub(crate) const fn as_arg(&self) -> *mut c_void {
-        core::ptr::from_ref(self).cast_mut().cast()
     }
 }
 
@@ -163,10 +145,14 @@ pub(crate) fn parse_port_range(text: &[u8]) -> Result<Option<(u16, u16)>, ()> {
 /// `kp` is a valid descriptor of a module being loaded or loaded (the kernel calls a
 /// parameter's ops so, holding the module).
 unsafe fn set_at_run_time(kp: *const kernel::bindings::kernel_param) -> bool {
-    // SAFETY: see `# Safety`: `mod_` is this module, alive during the call.
+    // SAFETY: see `# Safety`: `mod_` is this module, alive during the call. The module loader
+    // may write `state` meanwhile (no lock is shared with it): read it once, as C's
+    // `READ_ONCE` does.
     unsafe {
         let module = (*kp).mod_;
-        !module.is_null() && (*module).state == kernel::bindings::module_state_MODULE_STATE_LIVE
+        !module.is_null()
+            && core::ptr::read_volatile(&raw const (*module).state)
+                == kernel::bindings::module_state_MODULE_STATE_LIVE
     }
 }
 
@@ -196,8 +182,8 @@ pub(crate) static BOOL_OPS: kernel::bindings::kernel_param_ops =
 /// # Safety
 ///
 /// `val` is a NUL-terminated string or null (no value given), and `kp` the descriptor of a
-/// [`BoolParam`] (only `module_param_bool!` points one at these ops, with `arg` set to its
-/// `'static` parameter).
+/// [`BoolParam`] (only [`BoolParam::descriptor`] points one at these ops, with `arg` set to
+/// its `'static` parameter).
 #[no_mangle]
 unsafe extern "C" fn nf_ftp_rs_bool_set_rust(
     val: *const c_char,
@@ -244,7 +230,7 @@ pub(crate) static PORT_RANGE_OPS: kernel::bindings::kernel_param_ops =
 ///
 /// # Safety
 ///
-/// `kp` is the `kernel_param` of a [`PortRangeParam`] (only `module_param_port_range!`
+/// `kp` is the `kernel_param` of a [`PortRangeParam`] (only [`PortRangeParam::descriptor`]
 /// points a descriptor at these ops, with `arg` set to its `'static` parameter).
 unsafe fn port_range_of(kp: *const kernel::bindings::kernel_param) -> &'static PortRangeParam {
     // SAFETY: by the caller's guarantee `arg` points to a `'static` `PortRangeParam`.
@@ -325,30 +311,119 @@ fn range_text<'a>(range: Option<(u16, u16)>, end: &str, buf: &'a mut [u8; 16]) -
     core::str::from_utf8(&buf[..n]).unwrap_or("")
 }
 
-/// A C parameter descriptor placed in a linker section read by the kernel: only the two
-/// descriptor types, [`Descriptor`] says which.
-#[doc(hidden)]
+/// A C parameter descriptor (`kernel_param`, or the `kparam_array` one points to), for a
+/// static in the `__param` section that the kernel reads when the module loads.
+///
+/// Only the constructors below make one, each from the typed parameter it describes with
+/// the ops that match that type: through this API, safe code cannot pair a value with the
+/// wrong ops or a writable mode with a value fixed at load time. (In edition 2021
+/// `#[link_section]` is not an unsafe attribute: any static can be placed in `__param`;
+/// that is the language's gap, not this type's.)
+///
+/// # Invariants
+///
+/// The descriptor's `ops` and `arg` (or `arr`) match: the kernel only writes through them a
+/// value of the type the ops are for, in the parameter's own storage, under
+/// `kernel_param_lock` or while the module loads.
 #[repr(transparent)]
-pub(crate) struct Static<T: Descriptor>(pub T);
+pub(crate) struct Static<T>(T);
 
-/// The C types a [`Static`] may hold. Sealed: nothing outside this file implements it.
-#[doc(hidden)]
-pub(crate) trait Descriptor: private::Sealed {}
-impl Descriptor for kernel::bindings::kernel_param {}
-impl Descriptor for kernel::bindings::kparam_array {}
+// SAFETY: the descriptor holds pointers to the parameter's name, ops, module and value. No
+// Rust code writes a descriptor or reads through its pointers; the kernel only reads the
+// descriptor, and writes the value it points to under `kernel_param_lock` (`BoolParam` and
+// `PortRangeParam` are atomic, `U16ArrayParam` is written before `init()` only).
+unsafe impl Sync for Static<kernel::bindings::kernel_param> {}
+// SAFETY: as for `kernel_param`: the array descriptor points to a `U16ArrayParam`'s cells.
+unsafe impl Sync for Static<kernel::bindings::kparam_array> {}
 
-mod private {
-    pub(crate) trait Sealed {}
-    impl Sealed for kernel::bindings::kernel_param {}
-    impl Sealed for kernel::bindings::kparam_array {}
+/// The `kernel_param` of parameter `name` of this module with `ops` and `arg`.
+const fn kernel_param(
+    name: &'static CStr,
+    perm: u16,
+    ops: *const kernel::bindings::kernel_param_ops,
+    arg: kernel::bindings::kernel_param__bindgen_ty_1,
+) -> Static<kernel::bindings::kernel_param> {
+    Static(kernel::bindings::kernel_param {
+        name: kernel::str::as_char_ptr_in_const_context(name),
+        mod_: (&raw const kernel::bindings::__this_module).cast_mut(),
+        ops,
+        perm: checked_perm(perm),
+        level: -1,
+        flags: 0,
+        __bindgen_anon_1: arg,
+    })
 }
 
-// SAFETY: `kernel_param` and `kparam_array` (the only `Descriptor`s) hold pointers to the
-// parameter's name, ops, module and value. No Rust code writes a descriptor or reads through
-// its pointers; the kernel only reads the descriptor, and the value it points to is written
-// by the kernel under `kernel_param_lock` (`BoolParam` is atomic, `U16ArrayParam` is written
-// before `init()` only), so sharing the descriptor between threads is sound.
-unsafe impl<T: Descriptor> Sync for Static<T> {}
+impl BoolParam {
+    /// The descriptor of `self`, called `name`, with sysfs mode `perm`.
+    pub(crate) const fn descriptor(
+        &'static self,
+        name: &'static CStr,
+        perm: u16,
+    ) -> Static<kernel::bindings::kernel_param> {
+        // INVARIANT: `BOOL_OPS` reads and writes a `bool` at `arg`, which `BoolParam` is.
+        let arg = kernel::bindings::kernel_param__bindgen_ty_1 {
+            arg: self.0.as_ptr().cast(),
+        };
+        kernel_param(name, perm, &raw const BOOL_OPS, arg)
+    }
+}
+
+impl PortRangeParam {
+    /// The descriptor of `self`, called `name`, with sysfs mode `perm`.
+    pub(crate) const fn descriptor(
+        &'static self,
+        name: &'static CStr,
+        perm: u16,
+    ) -> Static<kernel::bindings::kernel_param> {
+        // INVARIANT: `PORT_RANGE_OPS` take `arg` as a `PortRangeParam`.
+        let arg = kernel::bindings::kernel_param__bindgen_ty_1 {
+            arg: core::ptr::from_ref(self).cast_mut().cast(),
+        };
+        kernel_param(name, perm, &raw const PORT_RANGE_OPS, arg)
+    }
+}
+
+impl<const N: usize> U16ArrayParam<N> {
+    /// The array descriptor of `self` (what [`Static::array_param`] points the kernel to).
+    pub(crate) const fn array(&'static self) -> Static<kernel::bindings::kparam_array> {
+        // INVARIANT: `param_ops_ushort` writes one `u16` per element, at most `N` of them
+        // (`max`), into `elems`, and their count into `num`.
+        Static(kernel::bindings::kparam_array {
+            max: N as c_uint,
+            elemsize: core::mem::size_of::<u16>() as c_uint,
+            num: self.num.get(),
+            ops: &raw const kernel::bindings::param_ops_ushort,
+            elem: self.elems.get().cast(),
+        })
+    }
+}
+
+impl Static<kernel::bindings::kparam_array> {
+    /// The descriptor of the array parameter `self` describes, called `name`, with sysfs
+    /// mode `perm`, which must not allow writing (the invariant of [`U16ArrayParam`]: its
+    /// value is fixed once loaded).
+    pub(crate) const fn array_param(
+        &'static self,
+        name: &'static CStr,
+        perm: u16,
+    ) -> Static<kernel::bindings::kernel_param> {
+        assert!(
+            perm & 0o222 == 0,
+            "an array parameter must not be writable through sysfs"
+        );
+        // INVARIANT: `param_array_ops` hands each element of `arr` to its own ops.
+        let arg = kernel::bindings::kernel_param__bindgen_ty_1 {
+            arr: core::ptr::from_ref(&self.0),
+        };
+        kernel_param(
+            name,
+            perm,
+            &raw const kernel::bindings::param_array_ops,
+            arg,
+        )
+    }
+}
 
 /// Copies a string into an array of its exact length (for `.modinfo` entries).
 #[doc(hidden)]
@@ -402,31 +477,15 @@ macro_rules! __nf_param_modinfo {
     };
 }
 
-/// Emits the `kernel_param` of a parameter into the `__param` section.
+/// Places a descriptor in the `__param` section.
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __nf_param_descriptor {
-    ($name:ident, $perm:expr, $ops:expr, $anon:expr) => {
+macro_rules! __nf_param_section {
+    ($descriptor:expr) => {
         const _: () = {
             #[link_section = "__param"]
             #[used]
-            static PARAM: $crate::nf::param::Static<::kernel::bindings::kernel_param> =
-                $crate::nf::param::Static(::kernel::bindings::kernel_param {
-                    name: ::kernel::str::as_char_ptr_in_const_context(
-                        match ::core::ffi::CStr::from_bytes_with_nul(
-                            concat!(stringify!($name), "\0").as_bytes(),
-                        ) {
-                            Ok(s) => s,
-                            Err(_) => panic!("parameter name"),
-                        },
-                    ),
-                    mod_: (&raw const ::kernel::bindings::__this_module).cast_mut(),
-                    ops: $ops,
-                    perm: $crate::nf::param::checked_perm($perm),
-                    level: -1,
-                    flags: 0,
-                    __bindgen_anon_1: $anon,
-                });
+            static PARAM: $crate::nf::param::Static<::kernel::bindings::kernel_param> = $descriptor;
         };
     };
 }
@@ -438,14 +497,7 @@ macro_rules! module_param_bool {
         #[allow(non_upper_case_globals)]
         pub(crate) static $name: $crate::nf::param::BoolParam =
             $crate::nf::param::BoolParam::new($default);
-        $crate::__nf_param_descriptor!(
-            $name,
-            $perm,
-            &raw const $crate::nf::param::BOOL_OPS,
-            ::kernel::bindings::kernel_param__bindgen_ty_1 {
-                arg: $name.as_arg(),
-            }
-        );
+        $crate::__nf_param_section!($name.descriptor($crate::nf::param::c_name!($name), $perm));
         $crate::__nf_param_modinfo!($name, "bool", $desc);
     };
 }
@@ -458,14 +510,7 @@ macro_rules! module_param_port_range {
         #[allow(non_upper_case_globals)]
         pub(crate) static $name: $crate::nf::param::PortRangeParam =
             $crate::nf::param::PortRangeParam::new();
-        $crate::__nf_param_descriptor!(
-            $name,
-            $perm,
-            &raw const $crate::nf::param::PORT_RANGE_OPS,
-            ::kernel::bindings::kernel_param__bindgen_ty_1 {
-                arg: $name.as_arg(),
-            }
-        );
+        $crate::__nf_param_section!($name.descriptor($crate::nf::param::c_name!($name), $perm));
         $crate::__nf_param_modinfo!($name, "string", $desc);
     };
 }
@@ -479,29 +524,28 @@ macro_rules! module_param_u16_array {
         pub(crate) static $name: $crate::nf::param::U16ArrayParam<$max> =
             $crate::nf::param::U16ArrayParam::new();
         const _: () = {
-            // The type invariant of `U16ArrayParam`: the value is fixed once loaded.
-            assert!(
-                $perm & 0o222 == 0,
-                "an array parameter must not be writable through sysfs"
-            );
             static ARRAY: $crate::nf::param::Static<::kernel::bindings::kparam_array> =
-                $crate::nf::param::Static(::kernel::bindings::kparam_array {
-                    max: $max,
-                    elemsize: ::core::mem::size_of::<u16>() as u32,
-                    num: $name.num_ptr(),
-                    ops: &raw const ::kernel::bindings::param_ops_ushort,
-                    elem: $name.elems_ptr(),
-                });
-            $crate::__nf_param_descriptor!(
-                $name,
-                $perm,
-                &raw const ::kernel::bindings::param_array_ops,
-                ::kernel::bindings::kernel_param__bindgen_ty_1 { arr: &ARRAY.0 }
+                $name.array();
+            $crate::__nf_param_section!(
+                ARRAY.array_param($crate::nf::param::c_name!($name), $perm)
             );
         };
         $crate::__nf_param_modinfo!($name, "array of ushort", $desc);
     };
 }
+
+/// The name of a parameter as a C string.
+#[doc(hidden)]
+macro_rules! c_name {
+    ($name:ident) => {
+        match ::core::ffi::CStr::from_bytes_with_nul(concat!(stringify!($name), "\0").as_bytes()) {
+            Ok(s) => s,
+            Err(_) => panic!("parameter name"),
+        }
+    };
+}
+#[doc(hidden)]
+pub(crate) use c_name;
 
 #[cfg(nf_ftp_rs_test)]
 #[kunit_tests(nf_conntrack_ftp_rs_param)]

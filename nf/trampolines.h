@@ -33,7 +33,7 @@ int nf_ftp_rs_bool_set(const char *val, const struct kernel_param *kp);
 
 /* The Rust ends, defined in nf/helper.rs. */
 struct nf_ftp_rs_net;
-/* help_data: nfct_help_data(ct), NULL without the extension; net: nf_ftp_rs_net_of(ct). */
+/* help_data: the help extension's data (nf_ftp_rs_help_data), NULL without one; net: nf_ftp_rs_net_of(ct). */
 int nf_ftp_rs_help_rust(struct sk_buff *skb, unsigned int protoff, struct nf_conn *ct,
 			unsigned int ctinfo, void *help_data, struct nf_ftp_rs_net *net);
 int nf_ftp_rs_from_nlattr_rust(struct nlattr *attr, struct nf_conn *ct, void *help_data);

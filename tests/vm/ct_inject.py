@@ -19,7 +19,7 @@ CTA_TUPLE_IP, CTA_TUPLE_PROTO = 1, 2
 CTA_IP_V4_SRC, CTA_IP_V4_DST = 1, 2
 CTA_PROTO_NUM, CTA_PROTO_SRC_PORT, CTA_PROTO_DST_PORT = 1, 2, 3
 CTA_PROTOINFO_TCP, CTA_PROTOINFO_TCP_STATE = 1, 1
-CTA_HELP_NAME = 1
+CTA_HELP_NAME, CTA_HELP_INFO = 1, 2
 IPS_SEEN_REPLY, IPS_ASSURED, IPS_CONFIRMED = 1 << 1, 1 << 2, 1 << 3
 TCP_CONNTRACK_ESTABLISHED = 3
 
@@ -46,8 +46,9 @@ def tuple_(kind, src, dst, sport, dport):
     )
 
 
-def inject(src, dst, sport, dport, helper):
-    """Creates the conntrack in the calling process's namespace; raises OSError if refused."""
+def inject(src, dst, sport, dport, helper, info=None):
+    """Creates the conntrack in the calling process's namespace, with `info` as the helper's
+    data (CTA_HELP_INFO) if given; raises OSError if refused."""
     body = struct.pack("=BBH", socket.AF_INET, 0, 0) + b"".join([
         tuple_(CTA_TUPLE_ORIG, src, dst, sport, dport),
         tuple_(CTA_TUPLE_REPLY, dst, src, dport, sport),
@@ -55,7 +56,8 @@ def inject(src, dst, sport, dport, helper):
         attr(CTA_STATUS, struct.pack("!I", IPS_SEEN_REPLY | IPS_ASSURED | IPS_CONFIRMED)),
         attr(CTA_TIMEOUT, struct.pack("!I", 120)),
         nest(CTA_PROTOINFO, nest(CTA_PROTOINFO_TCP, attr(CTA_PROTOINFO_TCP_STATE, bytes([TCP_CONNTRACK_ESTABLISHED])))),
-        nest(CTA_HELP, attr(CTA_HELP_NAME, helper.encode() + b"\0")),
+        nest(CTA_HELP, attr(CTA_HELP_NAME, helper.encode() + b"\0"),
+             *([attr(CTA_HELP_INFO, info)] if info is not None else [])),
     ])
     flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
     msg = struct.pack("=IHHII", 16 + len(body), (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW, flags, 1, 0) + body

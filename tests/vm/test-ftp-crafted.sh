@@ -135,6 +135,12 @@ run_all() {
 		"$U" "$R331" 'c:PASV\r\n' '!s:227 Entering Passive Mode 10,0,2,2,117,48\r\n'
 	scenario "227 Logout (no numbers)" 4 0 none no "partial matching of \`227 '" -- \
 		"$U" "$R331" 'c:QUIT\r\n' '!s:227 Logout.\r\n'
+	# PORT and 227 take port 0 (C's try_rfc959 checks only that each number is <= 255);
+	# EPRT and 229 refuse it (get_port).
+	scenario "PORT port 0" 4 0 'src=10.0.2.2 dst=10.0.1.2 sport=0 dport=0 ' yes none -- \
+		"$U" "$R331" '!c:PORT 10,0,1,2,0,0\r\n'
+	scenario "227 port 0" 4 0 'src=10.0.1.2 dst=10.0.2.2 sport=0 dport=0 ' yes none -- \
+		"$U" "$R331" 'c:PASV\r\n' '!s:227 Entering Passive Mode (10,0,2,2,0,0).\r\n'
 	scenario "229 port 0" 4 0 none no "partial matching of \`229 '" -- \
 		"$U" "$R331" 'c:EPSV\r\n' '!s:229 Entering Extended Passive Mode (|||0|)\r\n'
 	scenario "EPRT v6" 6 0 'src=fd00:2::2 dst=fd00:1::2 sport=0 dport=10000 ' yes none -- \

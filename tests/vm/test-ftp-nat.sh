@@ -78,7 +78,11 @@ for impl in c rust; do
 			ftp_get "$url" $opts || r="FAIL($(head -c 60 /tmp/ftp-curl.err | tr '\n' ' '))"
 		fi
 		capture_cut
-		seen="client: $(announcements /tmp/ftp-cap-cl) / server: $(announcements /tmp/ftp-cap-sv)"
+		seen_cl=$(announcements /tmp/ftp-cap-cl) seen_sv=$(announcements /tmp/ftp-cap-sv)
+		# Every case announces its data connection on both links: an empty capture proves
+		# nothing (and would compare equal).
+		[ -n "$seen_cl" ] && [ -n "$seen_sv" ] || r="FAIL(no announcement captured)"
+		seen="client: $seen_cl / server: $seen_sv"
 		case $mode in
 		snat | both | longer)
 			if grep -aqE '10\.0\.1\.2|10,0,1,2|fd00:1::2|fd00:0001:0000:0000:0000:0000:0000:0002' /tmp/ftp-cap-sv; then
