@@ -26,7 +26,6 @@ rule for port 2200); at '@pickup' the rule goes, a conntrack with helper "ftp" i
 through ctnetlink (tests/vm/ct_inject.py) and the next segments are tracked and helped.
 """
 import ctypes
-import errno
 import os
 import socket
 import struct
@@ -35,6 +34,7 @@ import sys
 import time
 
 import ct_inject
+from kmsg import Kmsg
 from ct_events import NETLINK_NETFILTER, Expectation, Listener, NFNL_SUBSYS_CTNETLINK_EXP, NLMSG_DONE, NLMSG_ERROR
 from tcp_settle import HANG_SECONDS, settled, total_retrans
 
@@ -112,27 +112,6 @@ def words(e):
     port (the master's source port) masked."""
     msrc, mdst, _, _, mdport = e.master
     return f"{e.what()} master-src={msrc} master-dst={mdst} sport=N dport={mdport} helper={e.helper}"
-
-
-class Kmsg:
-    """The kernel log from now on (/dev/kmsg, read without waiting)."""
-
-    def __init__(self):
-        self.fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
-        os.lseek(self.fd, 0, os.SEEK_END)
-
-    def take(self):
-        out = []
-        while True:
-            try:
-                record = os.read(self.fd, 8192)
-            except BlockingIOError:
-                return out
-            except OSError as e:
-                if e.errno == errno.EPIPE:  # overwritten before read: go on with the next
-                    continue
-                raise
-            out.append(record.decode(errors="replace").split(";", 1)[-1].split("\n", 1)[0])
 
 
 def unescape(text):

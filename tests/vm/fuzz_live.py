@@ -42,6 +42,7 @@ import threading
 import time
 
 from ct_events import Listener
+from kmsg import Kmsg
 from tcp_settle import HANG_SECONDS, settled, total_retrans
 
 CLONE_NEWNET = 0x40000000
@@ -311,18 +312,11 @@ class HelperLog:
     WORLD_OF_PORT = {port: world for world, (_, port) in WORLDS.items()}
 
     def __init__(self):
-        self.fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
-        os.lseek(self.fd, 0, os.SEEK_END)
+        self.kmsg = Kmsg()
 
     def take(self):
         out = []
-        while True:
-            try:
-                rec = os.read(self.fd, 8192).decode(errors="replace")
-            except BlockingIOError:
-                return out
-            except BrokenPipeError as e:  # records overwritten before we read them
-                raise RuntimeError("kernel log records were lost before they were read") from e
+        for rec in self.kmsg.take():
             m = self.LINE.search(rec)
             if m:
                 msg, src, dst, spt, dpt = m.groups()
@@ -332,6 +326,7 @@ class HelperLog:
                     out.append((self.WORLD_OF_PORT[int(dpt)], norm_addr(src), int(spt), msg))
                 elif int(spt) in self.WORLD_OF_PORT:
                     out.append((self.WORLD_OF_PORT[int(spt)], norm_addr(dst), int(dpt), msg))
+        return out
 
 
 def norm_addr(a):
