@@ -20,6 +20,38 @@ log() {
 	echo "==> $*" >&2
 }
 
+# debian_mirror: the Debian archive this machine's own apt sources use for bookworm (one-line
+# `deb` lists or deb822 `.sources`), without a trailing slash; NF_FTP_RS_DEBIAN_MIRROR
+# overrides it. Backports, trixie and the chroot come from the same archive: an operator
+# behind a local mirror or proxy gets everything through it, and no address is written here.
+debian_mirror() {
+	if [ -n "${NF_FTP_RS_DEBIAN_MIRROR-}" ]; then
+		echo "${NF_FTP_RS_DEBIAN_MIRROR%/}"
+		return 0
+	fi
+	local f uri=
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		uri=$(awk '
+			# One-line form: deb [options] URI SUITE COMPONENT...
+			$1 == "deb" {
+				i = 2
+				if ($i ~ /^\[/) { while (i < NF && $i !~ /\]$/) i++; i++ }
+				if ($(i + 1) == "bookworm") { print $i; exit }
+			}
+			# deb822 form: a stanza with URIs: and Suites: lines, ended by an empty line.
+			/^URIs:/ { uris = $2 }
+			/^Suites:/ { for (j = 2; j <= NF; j++) if ($j == "bookworm") suite = 1 }
+			/^Types:/ { for (j = 2; j <= NF; j++) if ($j == "deb") deb = 1 }
+			/^[ \t]*$/ { if (deb && suite && uris != "") { print uris; exit } uris = ""; suite = deb = 0 }
+			END { if (deb && suite && uris != "") print uris }
+		' "$f" | head -1)
+		[ -n "$uri" ] && break
+	done
+	[ -n "$uri" ] || die "no Debian bookworm source in /etc/apt (sources.list, sources.list.d): set NF_FTP_RS_DEBIAN_MIRROR to a Debian archive"
+	echo "${uri%/}"
+}
+
 # The private apt configuration for trixie-backports (scripts/setup writes its sources.list):
 # apt-get/apt-cache options that leave the system's sources untouched.
 TRIXIE_APT=$CACHE/kernel-src/apt
