@@ -109,9 +109,11 @@ class Ctnetlink:
 
 def words(e):
     """An expectation as the results compare it: conntrack's words, the client's ephemeral
-    port (the master's source port) masked."""
+    port (the master's source port) masked, and its time left rounded up to a minute (the
+    helper's policy gives 300 s; the seconds that passed since depend on the machine)."""
     msrc, mdst, _, _, mdport = e.master
-    return f"{e.what()} master-src={msrc} master-dst={mdst} sport=N dport={mdport} helper={e.helper}"
+    left = "" if e.timeout is None else f" timeout<={-(-e.timeout // 60) * 60}"
+    return f"{e.what()} master-src={msrc} master-dst={mdst} sport=N dport={mdport} helper={e.helper}{left}"
 
 
 def unescape(text):

@@ -29,7 +29,7 @@ IPCTNL_MSG_EXP_NEW = 0
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 NLA_TYPE_MASK = 0x3FFF
 
-CTA_EXPECT_MASTER, CTA_EXPECT_TUPLE, CTA_EXPECT_MASK = 1, 2, 3
+CTA_EXPECT_MASTER, CTA_EXPECT_TUPLE, CTA_EXPECT_MASK, CTA_EXPECT_TIMEOUT = 1, 2, 3, 4
 CTA_EXPECT_HELP_NAME, CTA_EXPECT_FLAGS, CTA_EXPECT_CLASS, CTA_EXPECT_FN = 6, 8, 9, 11
 CTA_TUPLE_IP, CTA_TUPLE_PROTO = 1, 2
 CTA_IP_V4_SRC, CTA_IP_V4_DST, CTA_IP_V6_SRC, CTA_IP_V6_DST = 1, 2, 3, 4
@@ -77,6 +77,8 @@ class Expectation:
         self.cls = struct.unpack("!I", a[CTA_EXPECT_CLASS])[0] if CTA_EXPECT_CLASS in a else None
         self.helper = a.get(CTA_EXPECT_HELP_NAME, b"").rstrip(b"\0").decode(errors="replace")
         self.fn = a.get(CTA_EXPECT_FN, b"").rstrip(b"\0").decode(errors="replace")
+        # Seconds left (the policy's timeout when the event is sent).
+        self.timeout = struct.unpack("!I", a[CTA_EXPECT_TIMEOUT])[0] if CTA_EXPECT_TIMEOUT in a else None
 
     def what(self):
         """The expectation without its master and helper name: what two helpers that saw the
