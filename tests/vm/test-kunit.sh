@@ -7,11 +7,17 @@ if [ ! -d /sys/kernel/debug/kunit ]; then
 	exit 77
 fi
 insmod "$FTP_RS_KO" ports=21,2121 || fail "insmod"
+# Every suite the sources declare must have run, by name (a suite compiled out or not
+# registered would otherwise pass unnoticed).
 results=()
-for d in /sys/kernel/debug/kunit/nf_conntrack_ftp_rs*/; do
-	[ -f "$d/results" ] && results+=("$d/results")
+suites=$(sed -n 's/^#\[kunit_tests(\([a-z0-9_]*\))\]$/\1/p' ./*.rs)
+[ -n "$suites" ] || fail "no #[kunit_tests(…)] suite found in the sources"
+for s in $suites; do
+	r=/sys/kernel/debug/kunit/$s/results
+	[ -f "$r" ] || fail "KUnit suite $s did not run (no $r)"
+	results+=("$r")
 done
-[ ${#results[@]} -gt 0 ] || fail "no KUnit suite of the module under /sys/kernel/debug/kunit"
+echo "suites: $(echo $suites)"
 mkdir -p "$VM_OUT/kunit"
 for r in "${results[@]}"; do
 	cp "$r" "$VM_OUT/kunit/$(basename "$(dirname "$r")").ktap"

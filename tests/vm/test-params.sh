@@ -75,6 +75,21 @@ refuse "duplicate port" "ports: port 21 is given twice" ports=21,2121,21
 refuse "port out of range" "${bt}65536${q} invalid for parameter ${bt}ports${q}" ports=65536
 refuse "loose not a bool" "${bt}maybe${q} invalid for parameter ${bt}loose${q}" loose=maybe
 
+# What the C does with the two values this module refuses (the README's differences table):
+# it registers a helper on port 0 (named ftp-0), and a duplicate fails with a bare line. 7.3's
+# C has no ports= (it registers "ftp" on 21 only).
+if ! kernel_at_least 7 3; then
+	dmesg_mark
+	insmod "$C_FTP_KO" ports=21,0 || fail "the C helper refused ports=21,0"
+	helper_exists ftp-0 ip || fail "the C helper loaded with ports=21,0 has no helper ftp-0"
+	rmmod nf_conntrack_ftp || fail "rmmod nf_conntrack_ftp"
+	expect_fail "the C helper with ports=21,2121,21" insmod "$C_FTP_KO" ports=21,2121,21
+	loaded nf_conntrack_ftp && fail "the C helper loaded with a duplicate port"
+	dmesg_since_mark | grep -q 'nf_conntrack_ftp: failed to register helpers' ||
+		fail "no 'failed to register helpers' from the C helper"
+	echo "ok: the C registers ftp-0 for ports=21,0 and fails on a duplicate with 'failed to register helpers'"
+fi
+
 insmod "$FTP_RS_KO" ports=1,2,3,4,5,6,7,8 || fail "insmod with 8 ports"
 expect_eq "8 ports" 1,2,3,4,5,6,7,8 "$(cat $P/ports)"
 rmmod nf_conntrack_ftp_rs || fail "rmmod"
