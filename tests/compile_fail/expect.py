@@ -3,10 +3,11 @@
 
   expect.py CASES LOG
 
-Passes when each `// error: CODE` line of CASES has an error CODE whose report names the
-line after it (CASES:LINE:), and every error reported belongs to one of them: an error
-nobody expected (a typo in CASES, an API that changed) fails, so no case can pass for a
-reason other than its own.
+Passes when each `// error: CODE [TEXT]` line of CASES has an error CODE whose primary
+location (the report's first `-->`) is the line after it, with TEXT in its message where
+given (for E0080, which assertion panicked), and every error reported belongs to one of
+them: an error nobody expected (a typo in CASES, an API that changed) fails, so no case can
+pass for a reason other than its own.
 """
 import os
 import re
@@ -16,17 +17,17 @@ import sys
 def main():
     cases, log = sys.argv[1], sys.argv[2]
     name = os.path.basename(cases)
-    expected = {}  # line -> code
+    expected = {}  # line -> (code, text or "")
     with open(cases) as f:
         for n, text in enumerate(f, 1):
-            m = re.match(r"\s*// error: (E\d{4})\s*$", text)
+            m = re.match(r"\s*// error: (E\d{4})(?: (.*?))?\s*$", text)
             if m:
-                expected[n + 1] = m.group(1)
+                expected[n + 1] = (m.group(1), m.group(2) or "")
     if not expected:
         sys.exit(f"{cases}: no '// error: E…' line")
 
     # rustc's report: a header line 'error[CODE]: message' (or 'error: message'), then
-    # lines up to the next header; the report names the places it is about (FILE:LINE:COL).
+    # lines up to the next header; its first '--> FILE:LINE:COL' is where the error is.
     reports = []
     with open(log, errors="replace") as f:
         for text in f:
@@ -34,11 +35,14 @@ def main():
             if m:
                 if m.group(3).startswith("aborting due to"):
                     continue
-                reports.append({"code": m.group(2), "head": text.rstrip(), "lines": set()})
+                reports.append({"code": m.group(2), "head": text.rstrip(), "line": None})
             elif reports and text.startswith(("warning", "make")):
                 reports.append(None)  # the report ended; what follows is no error's
-            elif reports and reports[-1] is not None:
-                reports[-1]["lines"].update(int(x) for x in re.findall(re.escape(name) + r":(\d+):", text))
+            elif reports and reports[-1] is not None and reports[-1]["line"] is None:
+                at = re.match(r"\s*--> (\S+):(\d+):\d+", text)
+                if at:
+                    r = reports[-1]
+                    r["line"] = int(at.group(2)) if os.path.basename(at.group(1)) == name else 0
     reports = [r for r in reports if r is not None and not r["head"].startswith("error: could not compile")]
 
     if not reports:
@@ -48,17 +52,18 @@ def main():
 
     failed = False
     matched = set()
-    for line, code in sorted(expected.items()):
-        hits = [i for i, r in enumerate(reports) if r["code"] == code and line in r["lines"]]
+    for line, (code, text) in sorted(expected.items()):
+        hits = [i for i, r in enumerate(reports)
+                if r["code"] == code and r["line"] == line and text in r["head"]]
         if hits:
             matched.update(hits)
-            print(f"ok: {name}:{line}: {code}")
+            print(f"ok: {name}:{line}: {code}{' ' + text if text else ''}")
         else:
-            print(f"FAIL: {name}:{line}: no {code} reported (the misuse compiled)")
+            print(f"FAIL: {name}:{line}: no {code}{' (' + text + ')' if text else ''} reported there (the misuse compiled)")
             failed = True
     for i, r in enumerate(reports):
         if i not in matched:
-            print(f"FAIL: an error no case expects: {r['head']} (lines {sorted(r['lines'])})")
+            print(f"FAIL: an error no case expects: {r['head']} (at line {r['line']} of {name}, 0: elsewhere)")
             failed = True
     sys.exit(1 if failed else 0)
 

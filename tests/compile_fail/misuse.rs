@@ -7,9 +7,9 @@
 
 #![allow(dead_code, unused)]
 
-use crate::nf::conn::{Conn, CtInfo};
-use crate::nf::expect::{Expectation, Expected, Registered};
-use crate::nf::helper::PacketConn;
+use crate::nf::conn::{Conn, CtInfo, Direction};
+use crate::nf::expect::{Expectation, Expected, NatMapping, Registered};
+use crate::nf::helper::{BindHelper, ModuleHelper, PacketConn};
 use crate::nf::nat::{mangle_tcp, NatArrival, NatRange};
 use crate::nf::param::{BoolParam, Static, U16ArrayParam};
 use crate::nf::skb::Skb;
@@ -32,6 +32,13 @@ fn use_after_register(exp: Expectation) {
     let _ = exp.register();
     // error: E0382
     let _ = exp.dst_port();
+}
+
+/// A NAT expectation's mapping is set before it is registered, not after.
+fn nat_after_register(mut exp: Expectation) {
+    let _ = exp.register();
+    // error: E0382
+    exp.expect_nat(Direction::Reply, NatMapping::FollowMaster);
 }
 
 /// A registered expectation is consumed by unregistering it.
@@ -62,13 +69,29 @@ fn forge_descriptor(param: kernel_param) {
     let _ = Static(param);
 }
 
+/// A second helper type for the module's callbacks (the help data of every conntrack they
+/// serve is the one bound type's).
+struct OtherHelper;
+// error: E0119
+impl BindHelper for ModuleHelper {
+    type Helper = OtherHelper;
+}
+
 static FLAG: BoolParam = BoolParam::new(false);
-/// A world-writable parameter.
-// error: E0080
-static WORLD_WRITABLE: Static<kernel_param> = FLAG.descriptor(c"flag", 0o666);
+// Each of VERIFY_OCTAL_PERMISSIONS' rules.
+// error: E0080 parameter mode is not a permission
+static NOT_A_MODE: Static<kernel_param> = FLAG.descriptor(c"a", 0o1644);
+// error: E0080 group may not read what the owner cannot
+static GROUP_READS_MORE: Static<kernel_param> = FLAG.descriptor(c"b", 0o040);
+// error: E0080 others may not read what the group cannot
+static OTHERS_READ_MORE: Static<kernel_param> = FLAG.descriptor(c"c", 0o404);
+// error: E0080 group may not write what the owner cannot
+static GROUP_WRITES_MORE: Static<kernel_param> = FLAG.descriptor(c"d", 0o460);
+// error: E0080 parameter must not be world-writable
+static WORLD_WRITABLE: Static<kernel_param> = FLAG.descriptor(c"e", 0o666);
 
 static PORTS: U16ArrayParam<2> = U16ArrayParam::new();
 static PORTS_ARRAY: Static<kparam_array> = PORTS.array();
 /// An array parameter writable through sysfs (its value is fixed once loaded).
-// error: E0080
+// error: E0080 an array parameter must not be writable through sysfs
 static WRITABLE_ARRAY: Static<kernel_param> = PORTS_ARRAY.array_param(c"ports", 0o600);
