@@ -10,7 +10,7 @@ insmod "$FTP_RS_KO" ports=21,2121 || fail "insmod"
 # Every suite the sources declare must have run, by name (a suite compiled out or not
 # registered would otherwise pass unnoticed).
 results=()
-suites=$(sed -n 's/^#\[kunit_tests(\([a-z0-9_]*\))\]$/\1/p' ./*.rs nf/*.rs)
+suites=$(sed -n 's/^#\[kunit_tests(\([a-z0-9_]*\))\]$/\1/p' ./*.rs nf/*.rs | paste -sd' ')
 [ -n "$suites" ] || fail "no #[kunit_tests(…)] suite found in the sources"
 for s in $suites; do
 	r=/sys/kernel/debug/kunit/$s/results
@@ -20,9 +20,9 @@ done
 # And no suite of the module that the list above does not name (one in a file it misses).
 for d in /sys/kernel/debug/kunit/nf_conntrack_ftp_rs*/; do
 	s=$(basename "$d")
-	[[ " $(echo $suites) " == *" $s "* ]] || fail "KUnit suite $s ran but is not in the sources' list"
+	[[ " $suites " == *" $s "* ]] || fail "KUnit suite $s ran but is not in the sources' list"
 done
-echo "suites: $(echo $suites)"
+echo "suites: $suites"
 mkdir -p "$VM_OUT/kunit"
 for r in "${results[@]}"; do
 	cp "$r" "$VM_OUT/kunit/$(basename "$(dirname "$r")").ktap"
