@@ -6,41 +6,40 @@
 //! The helper parses a segment only where a line starts: at a sequence number that follows
 //! a segment ending in '\n' (two remembered per direction, as in C), or once after a
 //! conntrackd failover (the pickup flag). The C helper updates this under one global
-//! spinlock; here every field is an atomic and no lock is taken, so two CPUs may handle
-//! segments of one connection at once. What that can do:
-//! - **Lose a line start.** Two CPUs remembering at once may write the same slot; the
-//!   segment at the lost line start is then not parsed, as if the segment ending in '\n'
-//!   had been lost (which the C helper lives with too). An older line start may stay
-//!   where the C would have kept a newer one.
-//! - **Never invent one.** A slot is written before the count that makes it visible
-//!   (release/acquire), and only sequence numbers that callers remembered are ever stored:
-//!   a segment is parsed only at a sequence number that followed a '\n'.
+//! spinlock; here each slot is one atomic word (the sequence number, whether it is set and,
+//! in slot 0, the pickup flag) and no lock is taken, so two CPUs may handle segments of one
+//! connection at once. What that can and cannot do:
+//! - **Lose nothing a lock would keep.** A slot changes only by compare-and-swap from the
+//!   value the decision was made on, else the decision is made again: each `remember` acts
+//!   as if it had run alone, in some order (the host tests run two CPUs against a count and
+//!   slots updated apart, which lost line starts: tests/host/parser/tests/line_starts.rs).
+//!   One exception: the same sequence number remembered on two CPUs at the same instant
+//!   (a segment and its retransmission) may fill both slots, dropping the older line start
+//!   as the next `remember` would.
+//! - **Never invent one.** Only sequence numbers that callers remembered are ever stored, and
+//!   a slot is read as one word: set and its number together.
 //! - **Take the pickup once.** Only one segment per direction sees the flag set.
 //!
-//! `core` only, no `unsafe`: the host tests run these claims on threads
-//! (tests/host/parser/tests/line_starts.rs).
+//! `core` only, no `unsafe`.
 
 use crate::parser::Dir;
-use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
-use core::sync::atomic::{AtomicU16, AtomicU32};
+use core::sync::atomic::AtomicU64;
+use core::sync::atomic::Ordering::Relaxed;
 
-/// Line starts remembered per direction.
-const NUM_SEQ_TO_REMEMBER: usize = 2;
-/// Parse the next segment of this direction even without a known line start.
-const SEQ_PICKUP: u16 = 1 << 0;
+/// A slot's word: the sequence number in the low 32 bits, `SET` once one is remembered, and
+/// in slot 0 of each direction `PICKUP`: parse the next segment of this direction even
+/// without a known line start.
+const SET: u64 = 1 << 32;
+const PICKUP: u64 = 1 << 33;
 
-/// The line-start state of one connection. Any bytes are a valid value (`FromBytes`): the
-/// kernel hands it over zeroed, in the conntrack's help extension.
+/// The line-start state of one connection: two slots per direction, as C's
+/// `struct nf_ct_ftp_master` remembers two (32 bytes, the size of the help extension's data).
+/// Any bytes are a valid value (`FromBytes`): the kernel hands it over zeroed, in the
+/// conntrack's help extension.
 #[derive(zerocopy_derive::FromBytes)]
 #[repr(C)]
 pub struct LineStarts {
-    /// Sequence numbers that follow a segment ending in '\n', per direction.
-    seq_aft_nl: [[AtomicU32; NUM_SEQ_TO_REMEMBER]; 2],
-    /// How many of `seq_aft_nl` are set, per direction; published with `Release` after the
-    /// slot it counts.
-    seq_aft_nl_num: [AtomicU16; 2],
-    /// [`SEQ_PICKUP`], per direction.
-    flags: [AtomicU16; 2],
+    slots: [[AtomicU64; 2]; 2],
 }
 
 /// `before()` of the kernel's TCP sequence arithmetic.
@@ -48,44 +47,46 @@ fn seq_before(a: u32, b: u32) -> bool {
     (a.wrapping_sub(b) as i32) < 0
 }
 
+/// Whether a slot's word holds line start `seq`.
+#[inline]
+fn holds(word: u64, seq: u32) -> bool {
+    word & SET != 0 && word as u32 == seq
+}
+
 impl LineStarts {
     /// A connection with no line start known and no pickup (what the kernel's zeroed
     /// extension holds).
     pub const fn new() -> Self {
         Self {
-            seq_aft_nl: [
-                [AtomicU32::new(0), AtomicU32::new(0)],
-                [AtomicU32::new(0), AtomicU32::new(0)],
+            slots: [
+                [AtomicU64::new(0), AtomicU64::new(0)],
+                [AtomicU64::new(0), AtomicU64::new(0)],
             ],
-            seq_aft_nl_num: [AtomicU16::new(0), AtomicU16::new(0)],
-            flags: [AtomicU16::new(0), AtomicU16::new(0)],
         }
     }
 
     #[inline]
-    fn index(dir: Dir) -> usize {
+    fn slots(&self, dir: Dir) -> &[AtomicU64; 2] {
         match dir {
-            Dir::Original => 0,
-            Dir::Reply => 1,
+            Dir::Original => &self.slots[0],
+            Dir::Reply => &self.slots[1],
         }
     }
 
     /// Whether a segment of `dir` starting at `seq` starts a line. On every packet: inline,
-    /// no iterator (the project kernel is built for size).
+    /// no iterator (the project kernel is built for size). Relaxed: a word is read whole, and
+    /// nothing else is read through it.
     #[inline]
     pub fn starts_line(&self, dir: Dir, seq: u32) -> bool {
-        let d = Self::index(dir);
-        // Acquire: the slots counted are written.
-        let num = self.seq_aft_nl_num[d].load(Acquire);
-        let slots = &self.seq_aft_nl[d];
-        (num >= 1 && slots[0].load(Relaxed) == seq) || (num >= 2 && slots[1].load(Relaxed) == seq)
+        let slots = self.slots(dir);
+        holds(slots[0].load(Relaxed), seq) || holds(slots[1].load(Relaxed), seq)
     }
 
     /// Sets the pickup flag of both directions: the next segment each way is parsed (a
     /// conntrack injected through ctnetlink, e.g. by conntrackd on failover).
     pub fn set_pickup(&self) {
-        for flags in &self.flags {
-            flags.fetch_or(SEQ_PICKUP, Relaxed);
+        for slots in &self.slots {
+            slots[0].fetch_or(PICKUP, Relaxed);
         }
     }
 
@@ -93,31 +94,42 @@ impl LineStarts {
     /// almost never set, and the read-modify-write is what costs.
     #[inline]
     pub fn take_pickup(&self, dir: Dir) -> bool {
-        let flags = &self.flags[Self::index(dir)];
-        flags.load(Relaxed) & SEQ_PICKUP != 0
-            && flags.fetch_and(!SEQ_PICKUP, Relaxed) & SEQ_PICKUP != 0
+        let slot = &self.slots(dir)[0];
+        slot.load(Relaxed) & PICKUP != 0 && slot.fetch_and(!PICKUP, Relaxed) & PICKUP != 0
     }
 
-    /// Remembers that a line of `dir` starts at `seq`: in a free slot, else over the older
-    /// of the two if `seq` is newer.
+    /// Remembers that a line of `dir` starts at `seq`: in a free slot (0 first, as C fills
+    /// them), else over the older of the two if `seq` is newer.
     #[inline]
     pub fn remember(&self, dir: Dir, seq: u32) {
-        if self.starts_line(dir, seq) {
-            return;
-        }
-        let d = Self::index(dir);
-        let slots = &self.seq_aft_nl[d];
-        let num = &self.seq_aft_nl_num[d];
-        let n = usize::from(num.load(Acquire));
-        if let Some(free) = slots.get(n) {
-            free.store(seq, Relaxed);
-            // Release: a reader that sees the count sees the slot.
-            num.store(n as u16 + 1, Release);
-        } else {
-            let (s0, s1) = (slots[0].load(Relaxed), slots[1].load(Relaxed));
-            let (oldest, old) = if seq_before(s0, s1) { (0, s0) } else { (1, s1) };
-            if seq_before(old, seq) {
-                slots[oldest].store(seq, Relaxed);
+        let slots = self.slots(dir);
+        loop {
+            let words = [slots[0].load(Relaxed), slots[1].load(Relaxed)];
+            if holds(words[0], seq) || holds(words[1], seq) {
+                return;
+            }
+            // A slot once set stays set, and slot 1 is only filled after slot 0: if slot 0
+            // is free, so is slot 1.
+            let target = if words[0] & SET == 0 {
+                0
+            } else if words[1] & SET == 0 {
+                1
+            } else {
+                // As C picks it (also where neither is before the other, 2^31 apart).
+                let older = if seq_before(words[0] as u32, words[1] as u32) { 0 } else { 1 };
+                if !seq_before(words[older] as u32, seq) {
+                    return;
+                }
+                older
+            };
+            let new = (words[target] & PICKUP) | SET | u64::from(seq);
+            // A slot only ever moves to a newer line start, so if it still holds what was
+            // read, the choice made on it stands (the other slot can only have become newer).
+            if slots[target]
+                .compare_exchange(words[target], new, Relaxed, Relaxed)
+                .is_ok()
+            {
+                return;
             }
         }
     }

@@ -113,6 +113,61 @@ fn concurrent_writers_never_invent_a_line_start() {
     }
 }
 
+/// Two threads walk the same arrays of states at once (a barrier before each), each
+/// remembering a line start of its own in every state: both must be kept in each, as if each
+/// `remember` had run alone (C runs them under one lock). An update lost between two CPUs
+/// (both filling the same free slot, or a count set back) keeps one. Phase 0 starts from
+/// fresh states, phase 1 from states with both slots full, which both newer ones must replace.
+#[test]
+fn concurrent_writers_lose_nothing() {
+    const PASSES: usize = 500;
+    const STATES: usize = 2000;
+    let mut lost = [0; 2];
+    for phase in (0..20).flat_map(|_| [0, 1]) {
+        let base = if phase == 0 { 100 } else { 300 };
+        let passes: Vec<Vec<LineStarts>> = (0..PASSES)
+            .map(|_| {
+                (0..STATES)
+                    .map(|_| {
+                        let l = LineStarts::new();
+                        if phase == 1 {
+                            l.remember(Dir::Original, 100);
+                            l.remember(Dir::Original, 200);
+                        }
+                        l
+                    })
+                    .collect()
+            })
+            .collect();
+        let start = Barrier::new(2);
+        thread::scope(|s| {
+            for t in 0..2 {
+                let (passes, start) = (&passes, &start);
+                s.spawn(move || {
+                    for states in passes {
+                        start.wait();
+                        for l in states {
+                            l.remember(Dir::Original, base + t * 100);
+                        }
+                    }
+                });
+            }
+        });
+        lost[phase] += passes
+            .iter()
+            .flatten()
+            .filter(|l| {
+                !(l.starts_line(Dir::Original, base) && l.starts_line(Dir::Original, base + 100))
+            })
+            .count();
+    }
+    assert_eq!(
+        lost,
+        [0, 0],
+        "states that lost a line start (into free slots, over full ones)"
+    );
+}
+
 /// Many threads take the pickup at once: exactly one gets it.
 #[test]
 fn concurrent_pickup_is_taken_by_one() {
