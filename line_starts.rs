@@ -116,7 +116,11 @@ impl LineStarts {
                 1
             } else {
                 // As C picks it (also where neither is before the other, 2^31 apart).
-                let older = if seq_before(words[0] as u32, words[1] as u32) { 0 } else { 1 };
+                let older = if seq_before(words[0] as u32, words[1] as u32) {
+                    0
+                } else {
+                    1
+                };
                 if !seq_before(words[older] as u32, seq) {
                     return;
                 }
