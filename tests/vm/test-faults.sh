@@ -1,13 +1,18 @@
 #!/bin/bash
-# Faults, with this module (and the C helper where the outcome is compared):
-#  1. unload and reload the module 100 times while clients keep opening control
-#     connections and transferring; afterwards a transfer works and nothing is left;
-#  2. toggle loose through sysfs during transfers: every transfer completes;
+# Faults, with this module (and the C helper where the outcome is compared). Parts 1 and 2
+# run behind the router's drop-policy firewall: data connections pass only as RELATED, so a
+# transfer passes only if a helper saw its announcement.
+#  1. unload and reload the module 100 times while two clients (passive and active) keep
+#     transferring; every tenth cycle holds the module until each client has completed a
+#     transfer with it; afterwards a transfer works and nothing is left;
+#  2. toggle loose through sysfs 40 times during transfers: every transfer completes, and
+#     after each toggle a PORT naming a third party's address is followed exactly when loose
+#     is on (its expectation exists, else address_refused counts it);
 #  3. a full expectation table (nf_conntrack_expect_max=1): the PORT that needs a second
 #     expectation is dropped and logged "cannot add expectation", as with C; nothing left
 #     once the connections are gone;
-#  4. the expectation cache's allocation fails (failslab, in the project and debug kernels): the PORT is dropped
-#     and logged "cannot alloc expectation", as with C.
+#  4. the expectation cache's allocation fails (failslab, in the project and debug
+#     kernels): the PORT is dropped and logged "cannot alloc expectation", as with C.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/net.sh"
 
@@ -31,7 +36,8 @@ transfer_loop() {
 		else
 			bad=$((bad + 1))
 		fi
-		echo "$ok $bad" >"$out"
+		# Replaced whole, so that a reader never sees it empty.
+		echo "$ok $bad" >"$out.new" && mv "$out.new" "$out"
 	done
 }
 
@@ -48,15 +54,16 @@ NFT
 }
 
 # port_session PORT-COMMAND: one scripted control connection that sends it (and is
-# answered); prints what the server received.
+# answered); prints what the server received. On port 21, or PS_PORT.
 port_session() {
+	local port=${PS_PORT:-21}
 	local steps=('s:220 ready\r\n' 'c:USER a\r\n' 's:331 ok\r\n' "c:$1\r\n" 's:200 ok\r\n')
 	rm -f /tmp/ps-srv
 	rm -rf /tmp/ctl-sync
-	OUT=/tmp/ps-srv $SV $CTL server 21 "${steps[@]}" &
+	OUT=/tmp/ps-srv $SV $CTL server "$port" "${steps[@]}" &
 	local srv=$!
-	wait_listening ftp-sv 21 || fail "the scripted server does not listen on port 21"
-	OUT=/dev/null $CL $CTL client 10.0.2.2 21 "${steps[@]}"
+	wait_listening ftp-sv "$port" || fail "the scripted server does not listen on port $port"
+	OUT=/dev/null $CL $CTL client 10.0.2.2 "$port" "${steps[@]}"
 	wait $srv
 	cat -v /tmp/ps-srv
 }
@@ -114,23 +121,49 @@ trap 'touch /tmp/faults.stop; topo_down; helper_unload' EXIT
 topo_up || fail "network set-up"
 ftpd_start 21 || fail "vsftpd on 21"
 
+# The firewall stays for parts 1 and 2 (each cycle adds and removes only the helper's table).
+fw_up none || fail "firewall"
+# Control: without a helper the firewall stops both kinds of data connection.
+FTP_CONNECT_TIMEOUT=3 ftp_get ftp://10.0.2.2 --disable-epsv &&
+	fail "a passive transfer passed the firewall without a helper: part 1 would prove nothing"
+FTP_CONNECT_TIMEOUT=3 ftp_get ftp://10.0.2.2 -P - --disable-eprt &&
+	fail "an active transfer passed the firewall without a helper: part 1 would prove nothing"
+echo "ok: without a helper, the firewall stops passive and active data connections"
+
 # --- 1. reload cycles under traffic ---
+ok_count() {
+	local ok
+	read -r ok _ <"$1" 2>/dev/null || ok=0
+	echo "${ok:-0}"
+}
 rm -f /tmp/faults.stop /tmp/loop-*
-transfer_loop /tmp/loop-pasv &
+transfer_loop /tmp/loop-pasv --disable-epsv &
 transfer_loop /tmp/loop-port -P - --disable-eprt &
-start=$(date +%s)
+start=$(date +%s) held=0
 for i in $(seq "$CYCLES"); do
 	insmod "$FTP_RS_KO" ports=21 || fail "cycle $i: insmod"
 	helper_table_up || fail "cycle $i: nft"
-	sleep "0.$((RANDOM % 4))"
+	if [ $((i % 10)) = 0 ]; then
+		# Held until each client has completed a transfer since the module came (two
+		# minutes at most: a transfer that began before it fails its data connection in
+		# LOOP_CONNECT seconds, the next one needs the helper).
+		p0=$(ok_count /tmp/loop-pasv) a0=$(ok_count /tmp/loop-port)
+		for _ in $(seq 1200); do
+			[ "$(ok_count /tmp/loop-pasv)" -gt "$p0" ] && [ "$(ok_count /tmp/loop-port)" -gt "$a0" ] && break
+			sleep 0.1
+		done
+		[ "$(ok_count /tmp/loop-pasv)" -gt "$p0" ] || fail "cycle $i: no passive transfer passed with the reloaded module in two minutes"
+		[ "$(ok_count /tmp/loop-port)" -gt "$a0" ] || fail "cycle $i: no active transfer passed with the reloaded module in two minutes"
+		held=$((held + 1))
+	else
+		sleep "0.$((RANDOM % 4))"
+	fi
 	$RT nft delete table inet faults || fail "cycle $i: nft delete"
 	rmmod nf_conntrack_ftp_rs || fail "cycle $i: rmmod"
 done
 touch /tmp/faults.stop
 wait
-echo "reload: $CYCLES cycles in $(($(date +%s) - start)) s; transfers (ok failed): passive $(cat /tmp/loop-pasv), active $(cat /tmp/loop-port)"
-read -r ok _ </tmp/loop-pasv
-[ "$ok" -gt 0 ] || fail "no transfer passed during the reload cycles"
+echo "reload: $CYCLES cycles in $(($(date +%s) - start)) s, $held held until both kinds passed; transfers (ok failed): passive $(cat /tmp/loop-pasv), active $(cat /tmp/loop-port)"
 helper_load rust ports=21,2121 || fail "load after the cycles"
 fw_up || fail "nft after the cycles"
 ftp_get ftp://10.0.2.2 || fail "a transfer after the reload cycles"
@@ -139,19 +172,25 @@ $RT conntrack -F >/dev/null 2>&1
 expect_eq "expectations after the reload cycles" 0 "$(expectations)"
 
 # --- 2. loose toggled during transfers ---
+# After each toggle a scripted session on port 2121 (vsftpd holds 21) sends a PORT with a
+# third party's address, 10.0.1.99, on a port of its own: loose decides whether it is followed.
 rm -f /tmp/faults.stop
-LOOP_CONNECT=30 transfer_loop /tmp/loop-pasv &
+LOOP_CONNECT=30 transfer_loop /tmp/loop-pasv --disable-epsv &
 LOOP_CONNECT=30 transfer_loop /tmp/loop-port -P - --disable-eprt &
-toggles=0
-end=$(($(date +%s) + 10))
-while [ "$(date +%s)" -lt $end ]; do
-	echo $((toggles % 2)) >/sys/module/nf_conntrack_ftp_rs/parameters/loose
-	toggles=$((toggles + 1))
-	sleep 0.05
+refused0=$(rs_counter ftp-rt address_refused)
+followed=0 refused=0
+for i in $(seq 40); do
+	v=$((i % 2))
+	echo $v >/sys/module/nf_conntrack_ftp_rs/parameters/loose
+	PS_PORT=2121 port_session "PORT 10,0,1,99,156,$i" >/dev/null
+	n=$($RT conntrack -L expect 2>/dev/null | grep -c "dst=10.0.1.99 sport=0 dport=$((156 * 256 + i)) ")
+	expect_eq "toggle $i (loose=$v): expectations for the third party's port" $v "$n" >/dev/null
+	if [ $v = 1 ]; then followed=$((followed + 1)); else refused=$((refused + 1)); fi
 done
 touch /tmp/faults.stop
 wait
-echo "loose: $toggles toggles; transfers (ok failed): passive $(cat /tmp/loop-pasv), active $(cat /tmp/loop-port)"
+echo "loose: 40 toggles; the third party's PORT followed $followed times (loose=1), refused $refused times (loose=0); transfers (ok failed): passive $(cat /tmp/loop-pasv), active $(cat /tmp/loop-port)"
+expect_eq "address_refused counted the PORTs refused under loose=0" $refused "$(($(rs_counter ftp-rt address_refused) - refused0))"
 for f in /tmp/loop-pasv /tmp/loop-port; do
 	read -r ok bad <$f
 	[ "$ok" -gt 0 ] && [ "$bad" = 0 ] || fail "transfers failed while loose was toggled ($f: $ok ok, $bad failed)"
