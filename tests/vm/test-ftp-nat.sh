@@ -10,6 +10,9 @@
 #   longer SNAT to 10.0.2.240 (PORT text 2 bytes longer), three transfers on one control
 #          connection: the sequence adjustment must hold for the later commands.
 # Then the README's NAT ruleset, with this module: passive and active transfers through it.
+# curl connects to the address a 227 gives only with --no-ftp-skip-pasv-ip (by default it
+# reuses the control connection's): the cases named "at 227's address" fail unless the 227 is
+# rewritten to the router's address.
 # For each: the transfer's outcome and what the client and the server saw of the commands
 # and replies that announce data connections, captured with tcpdump, ports masked. Rust must
 # pass and match C in every scenario.
@@ -25,11 +28,13 @@ CASES=(
 	"snat v6 eprt|snat|ftp://[fd00:2::2]|-P -"
 	"dnat v4 epsv|dnat|ftp://10.0.1.1|"
 	"dnat v4 pasv|dnat|ftp://10.0.1.1|--disable-epsv"
+	"dnat v4 pasv at 227's address|dnat|ftp://10.0.1.1|--disable-epsv --no-ftp-skip-pasv-ip"
 	"dnat v4 eprt|dnat|ftp://10.0.1.1|-P -"
 	"dnat v4 port|dnat|ftp://10.0.1.1|-P - --disable-eprt"
 	"dnat v6 epsv|dnat|ftp://[fd00:1::1]|"
 	"dnat v6 eprt|dnat|ftp://[fd00:1::1]|-P -"
 	"both v4 pasv|both|ftp://10.0.1.1|--disable-epsv"
+	"both v4 pasv at 227's address|both|ftp://10.0.1.1|--disable-epsv --no-ftp-skip-pasv-ip"
 	"both v4 port|both|ftp://10.0.1.1|-P - --disable-eprt"
 	"both v6 eprt|both|ftp://[fd00:1::1]|-P -"
 	"nftpp v6 epsv|nftpp|ftp://[fd00:1::1]:2121|"
@@ -87,6 +92,13 @@ for impl in c rust; do
 		snat | both | longer)
 			if grep -aqE '10\.0\.1\.2|10,0,1,2|fd00:1::2|fd00:0001:0000:0000:0000:0000:0000:0002' /tmp/ftp-cap-sv; then
 				r="FAIL(the client's address reached the server)"
+			fi
+			;;
+		esac
+		case $mode in
+		dnat | both | nftpp)
+			if grep -aqE '10\.0\.2\.2|10,0,2,2|fd00:2::2|fd00:0002:0000:0000:0000:0000:0000:0002' /tmp/ftp-cap-cl; then
+				r="FAIL(the server's address reached the client)"
 			fi
 			;;
 		esac
