@@ -4,16 +4,29 @@
 # the control connection with the FTP helper (`helper ipv4-tcp-ftp` with `nat`). Creating that
 # filter makes the kernel look up the helper's NAT helper, "ip_nat_ftp"
 # (nf_nat_helper_try_module_get) — with this module it must find the module's own and not
-# load nf_nat_ftp. Passive and active transfers (EPSV, PASV, EPRT, PORT), with the C pair and
-# with this module; a capture on the server's link shows the rewritten PORT/EPRT.
+# load nf_nat_ftp (on the stock kernels modprobe could load it; the project kernel has no
+# module tree, so there the filter is refused unless this module provides ip_nat_ftp).
+# Two gateways, with the C pair and with this module, passive and active transfers (EPSV,
+# PASV, EPRT, PORT):
+#   snat  the client masqueraded to 10.0.2.1: the server's link shows the rewritten PORT/EPRT;
+#   dnat  the server behind the router's address 10.0.1.1: a new connection to the router
+#         that no expectation maps is sent to 10.0.9.9, nowhere, so a passive transfer passes
+#         only through the expectation the rewritten 227/229 made, and curl connects to the
+#         227's address (--no-ftp-skip-pasv-ip), which only the rewrite makes the router's.
+#         The client's link shows the announcements the client got.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/net.sh"
 
+# name|gateway|curl options|the capture's side|the announcement it must show
 CASES=(
-	"epsv||229 Entering Extended Passive Mode (|||N|)"
-	"pasv|--disable-epsv|227 Entering Passive Mode (10,0,2,2,N)"
-	"eprt|-P -|EPRT |1|10.0.2.1|N|"
-	"port|-P - --disable-eprt|PORT 10,0,2,1,N"
+	"snat epsv|snat||sv|229 Entering Extended Passive Mode (|||N|)"
+	"snat pasv|snat|--disable-epsv|sv|227 Entering Passive Mode (10,0,2,2,N)"
+	"snat eprt|snat|-P -|sv|EPRT |1|10.0.2.1|N|"
+	"snat port|snat|-P - --disable-eprt|sv|PORT 10,0,2,1,N"
+	"dnat epsv|dnat||cl|229 Entering Extended Passive Mode (|||N|)"
+	"dnat pasv|dnat|--disable-epsv --no-ftp-skip-pasv-ip|cl|227 Entering Passive Mode (10,0,1,1,N)"
+	"dnat eprt|dnat|-P -|sv|EPRT |1|10.0.1.2|N|"
+	"dnat port|dnat|-P - --disable-eprt|sv|PORT 10,0,1,2,N"
 )
 
 trap 'capture_kill; topo_down; helper_unload' EXIT
@@ -41,7 +54,28 @@ tc_up() {
 		$RT tc filter add dev rt1 ingress prio 1 protocol ip flower ip_proto tcp \
 			action ct commit nat src addr 10.0.2.1 pipe
 }
+# tc_up_dnat [HELPER]: the server behind 10.0.1.1, all at ingress. On the client-side link,
+# connections to port 21 are DNATed to the server (committed with HELPER), every other new one
+# to 10.0.9.9, which the router has no route to. On the server-side link, replies are de-NATed
+# and the server's own new connections (active data without a helper) masqueraded to
+# 10.0.1.1; a source that is the router's own address needs accept_local there. Connections
+# that arrive as expected are NATed as their expectation set them up, not to these addresses
+# (`commit` NATs a related connection as its expectation says).
+tc_up_dnat() {
+	local helper=${1:+helper $1}
+	tc_down
+	$RT sysctl -qw net.ipv4.conf.rt1.accept_local=1 &&
+		$RT tc qdisc add dev rt0 clsact &&
+		$RT tc qdisc add dev rt1 clsact &&
+		$RT tc filter add dev rt0 ingress prio 1 protocol ip flower ip_proto tcp dst_port 21 \
+			action ct commit nat dst addr 10.0.2.2 $helper pipe &&
+		$RT tc filter add dev rt0 ingress prio 2 protocol ip flower ip_proto tcp \
+			action ct commit nat dst addr 10.0.9.9 pipe &&
+		$RT tc filter add dev rt1 ingress prio 1 protocol ip flower ip_proto tcp \
+			action ct commit nat src addr 10.0.1.1 pipe
+}
 tc_down() {
+	$RT tc qdisc del dev rt0 clsact 2>/dev/null
 	$RT tc qdisc del dev rt1 clsact 2>/dev/null
 	$RT conntrack -F 2>/dev/null
 	true
@@ -55,27 +89,44 @@ echo "ok: without the helper, passive FTP passes the act_ct NAT"
 FTP_CONNECT_TIMEOUT=3 ftp_get ftp://10.0.2.2 -P - --disable-eprt &&
 	fail "active FTP through act_ct NAT passed without a helper: the test proves nothing"
 echo "ok: without the helper, active FTP through act_ct NAT fails"
+tc_up_dnat || fail "tc rules (DNAT)"
+ftp_get ftp://10.0.1.1 -P - --disable-eprt || fail "active FTP through the act_ct DNAT without a helper failed"
+echo "ok: without the helper, active FTP passes the act_ct DNAT (the rules work)"
+FTP_CONNECT_TIMEOUT=3 ftp_get ftp://10.0.1.1 --disable-epsv &&
+	fail "passive FTP through act_ct DNAT passed without a helper: the test proves nothing"
+echo "ok: without the helper, passive FTP through act_ct DNAT fails"
 
 declare -A RESULT
 for impl in c rust; do
 	helper_load $impl ports=21 || fail "loading the $impl helper"
-	tc_up ipv4-tcp-ftp || fail "$impl: tc filter with 'ct commit nat ... helper ipv4-tcp-ftp' refused"
-	if [ $impl = rust ]; then
-		loaded nf_nat_ftp && fail "creating the act_ct filter loaded nf_nat_ftp"
-		echo "ok: act_ct found this module's ip_nat_ftp (nf_nat_ftp is not loaded)"
-	fi
-	capture_start sv
+	capture_start cl sv
+	gw=
 	for c in "${CASES[@]}"; do
-		IFS='|' read -r name opts want <<<"$c"
+		IFS='|' read -r name mode opts side want <<<"$c"
+		if [ "$mode" != "$gw" ]; then
+			gw=$mode
+			if [ "$mode" = snat ]; then tc_up ipv4-tcp-ftp; else tc_up_dnat ipv4-tcp-ftp; fi ||
+				fail "$impl: tc filter with 'ct commit nat ... helper ipv4-tcp-ftp' ($mode) refused"
+			if [ $impl = rust ]; then
+				loaded nf_nat_ftp && fail "creating the act_ct filter ($mode) loaded nf_nat_ftp"
+				echo "ok: act_ct ($mode) found this module's ip_nat_ftp (nf_nat_ftp is not loaded)"
+			fi
+		fi
+		url=ftp://10.0.2.2
+		[ "$mode" = dnat ] && url=ftp://10.0.1.1
 		$RT conntrack -F 2>/dev/null
 		capture_mark
 		r=ok
 		# shellcheck disable=SC2086
-		ftp_get ftp://10.0.2.2 $opts || r="FAIL($(head -c 60 /tmp/ftp-curl.err | tr '\n' ' '))"
+		ftp_get $url $opts || r="FAIL($(head -c 60 /tmp/ftp-curl.err | tr '\n' ' '))"
 		capture_cut
-		seen=$(announcements /tmp/ftp-cap-sv)
-		[ "$seen" = "$want" ] || r="$r, server saw '$seen'"
-		grep -aqE '10\.0\.1\.2|10,0,1,2' /tmp/ftp-cap-sv && r="$r, client address leaked"
+		seen=$(announcements /tmp/ftp-cap-$side)
+		[ "$seen" = "$want" ] || r="$r, $side saw '$seen'"
+		if [ "$mode" = snat ]; then
+			grep -aqE '10\.0\.1\.2|10,0,1,2' /tmp/ftp-cap-sv && r="$r, client address leaked"
+		else
+			grep -aqE '10\.0\.2\.2|10,0,2,2' /tmp/ftp-cap-cl && r="$r, server address leaked"
+		fi
 		RESULT[$impl,$name]="$r; $seen"
 	done
 	capture_stop
@@ -83,4 +134,4 @@ for impl in c rust; do
 	helper_unload
 done
 
-compare_c_rust "server saw"
+compare_c_rust "announcement seen"
