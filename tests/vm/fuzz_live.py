@@ -26,8 +26,15 @@ Per input the helpers must agree on: which segments arrived, the expectations cr
 subscribed before the first input, and the events of a batch read once its last segment has
 arrived or been dropped: the kernel queues them before the packet goes on) and the helper's
 distinct log lines (nf_ct_helper_log through nf_log, from /dev/kmsg, written in the packet
-path as well). Lost events or kernel log records stop the run as an error, not a pass. Any difference is printed with the input
-and counted; the last line is "fuzz-live: N inputs, D differences, R inputs/s".
+path as well), and the bytes the receiver got of each segment: with --nat, where both routers
+masquerade the clients and the C pair (nf_nat_ftp) and this module's NAT half rewrite the
+announcements, what arrived must be the same rewritten bytes. Expectations and log lines are
+compared with their counts where neither world
+retransmitted anything, else as sets. Lost events or kernel log records stop the run as an
+error, not a pass. Any difference is printed with the input and counted by channel; the
+summary line is "fuzz-live: N inputs, D differences (by channel), R inputs/s, …". A canary
+run (--canary) must find differences of its kind in its channels; --floors sets how many
+inputs must have created an expectation, dropped a segment, logged.
 """
 import argparse
 import ctypes
@@ -43,7 +50,7 @@ import time
 
 from ct_events import Listener
 from kmsg import Kmsg
-from tcp_settle import HANG_SECONDS, settled, total_retrans
+from tcp_settle import HANG_SECONDS, settled, total_retrans, unread
 
 CLONE_NEWNET = 0x40000000
 # Helper under test -> (namespace prefix of its world, server port).
@@ -204,32 +211,45 @@ class Servers:
                     self.cond.notify_all()
 
     def take(self, world, host, port, timeout=HANG_SECONDS):
-        key = (world, host, port)
+        """The connection accepted from host:port in `world` (host None: from any address)."""
         deadline = time.monotonic() + timeout
         with self.cond:
-            while key not in self.conns:
+            while True:
+                for key in self.conns:
+                    if key[0] == world and key[2] == port and host in (None, key[1]):
+                        return self.conns.pop(key)
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise TimeoutError(f"{world}: server never saw {host}:{port}")
+                    raise TimeoutError(f"{world}: server never saw {host or 'any address'}:{port}")
                 self.cond.wait(left)
-            return self.conns.pop(key)
 
 
-def run_pair(servers, segs, src):
+def run_pair(servers, segs, src, nat_port=0):
     """Runs one input in both worlds at once, from client address `src`; returns, per
-    world, its client port and ('d'|'x') per segment: delivered, or dropped (and stopped)."""
+    world, its client port, ('d'|'x') per segment: delivered, or dropped (and stopped), and
+    the bytes the receiver got of each delivered segment.
+
+    With `nat_port` (the routers masquerade): the client binds that port, which masquerade
+    keeps (each worker has its own), and the server sees a router's address. What arrives
+    may then differ from what was sent (NAT rewrites announcements): a segment counts as
+    delivered once the peer has acknowledged all of it, by which time it is in the
+    receiver's queue."""
     pairs = {}
-    server = SERVER6 if ":" in src else SERVER4
+    v6 = ":" in src
+    server = SERVER6 if v6 else SERVER4
+    # Behind masquerade the server sees a router address (which one, a canary may change).
+    seen_from = None if nat_port else src
     for world, (prefix, port) in WORLDS.items():
         enter_netns(f"{prefix}-cl")  # this thread only; the socket keeps its namespace
-        cl = socket.socket(socket.AF_INET6 if ":" in src else socket.AF_INET, socket.SOCK_STREAM)
-        cl.bind((src, 0))
+        cl = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_STREAM)
+        cl.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        cl.bind((src, nat_port))
         cl.connect((server, port))
-        sv = servers.take(world, src, cl.getsockname()[1])
+        sv = servers.take(world, seen_from, cl.getsockname()[1])
         for s in (cl, sv):
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             s.setblocking(False)
-        pairs[world] = {"c": cl, "s": sv, "done": [], "stopped": False,
+        pairs[world] = {"c": cl, "s": sv, "done": [], "recv": [], "stopped": False,
                         "cport": cl.getsockname()[1]}
     for side, data in segs:
         # The connections still going, each with what this segment has done on it so far.
@@ -238,7 +258,7 @@ def run_pair(servers, segs, src):
             if not p["stopped"]:
                 sender, receiver = (p["c"], p["s"]) if side == "c" else (p["s"], p["c"])
                 waiting.append({"pair": p, "sender": sender, "receiver": receiver,
-                                "retrans": total_retrans(sender), "unsent": data, "got": 0})
+                                "retrans": total_retrans(sender), "unsent": data, "got": b""})
         hang = time.monotonic() + HANG_SECONDS
         while waiting:
             if time.monotonic() > hang:
@@ -255,17 +275,25 @@ def run_pair(servers, segs, src):
             for w in list(waiting):
                 if w["receiver"] in ready:
                     try:
-                        w["got"] += len(w["receiver"].recv(1 << 17))
+                        w["got"] += w["receiver"].recv(1 << 17)
                     except BlockingIOError:
                         pass
-                if w["got"] >= len(data):
+                state = None if w["unsent"] else settled(w["sender"], w["retrans"])
+                if state == "d":
+                    # Acknowledged: all of it is queued at the receiver.
+                    while unread(w["receiver"]):
+                        w["got"] += w["receiver"].recv(1 << 17)
+                if (len(w["got"]) >= len(data) and not nat_port) or state == "d":
                     w["pair"]["done"].append("d")
+                    w["pair"]["recv"].append(w["got"])
                     waiting.remove(w)
-                elif settled(w["sender"], w["retrans"]) == "x":
+                elif state == "x":
                     w["pair"]["done"].append("x")
                     w["pair"]["stopped"] = True
                     waiting.remove(w)
     for p in pairs.values():
+        # No retransmission on either end: the router saw each segment exactly once.
+        p["retrans"] = total_retrans(p["c"]) + total_retrans(p["s"])
         for s in (p["c"], p["s"]):
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
             s.close()
@@ -336,6 +364,23 @@ def norm_addr(a):
         return a
 
 
+CHANNELS = ("delivery", "expectation", "log", "content")
+# A canary run sets the two worlds up to differ in a known way; each canary must find
+# differences in the channels it names, and only of its kind:
+#   loose      loose=1 for Rust only: third-party addresses are followed by Rust alone, so
+#              expectations differ, and never delivery or the log;
+#   nohelper6  the Rust world's router assigns its helper to IPv4 only: IPv6 inputs differ in
+#              delivery, expectations and the log (C drops and logs partial commands,
+#              creates expectations; the unhelped connection does none of it), IPv4 never;
+#   snat240    (--nat) the Rust world's router masquerades to another address, 10.0.2.240:
+#              what the server receives of an announcement (content) and the expectations
+#              differ, and only for IPv4 inputs.
+CANARIES = {"loose": {"must": {"expectation"}, "may": set(), "v4": True, "v6": True},
+            "nohelper6": {"must": {"delivery", "expectation", "log"}, "may": {"content"},
+                          "v4": False, "v6": True},
+            "snat240": {"must": {"content", "expectation"}, "may": set(), "v4": True, "v6": False}}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=30)
@@ -343,8 +388,14 @@ def main():
     ap.add_argument("--workers", type=int, default=16)
     ap.add_argument("--max-inputs", type=int, default=0)
     ap.add_argument("--report", default="")
-    ap.add_argument("--expect-differences", action="store_true",
-                    help="canary run (the helpers are set up to differ): fail unless a difference is found")
+    ap.add_argument("--canary", choices=sorted(CANARIES),
+                    help="canary run (the worlds are set up to differ this way): fail unless the "
+                    "differences it must cause are found, and only those")
+    ap.add_argument("--nat", action="store_true",
+                    help="the routers masquerade the clients (tests/vm/test-fuzz-live.sh sets it up)")
+    ap.add_argument("--floors", default="",
+                    help="coverage floors, e.g. expectation=0.2,dropped=0.05,logged=0.05: the "
+                    "fraction of inputs that, with C, must have done each (else the run fails)")
     args = ap.parse_args()
 
     seeds = load_seeds()
@@ -354,7 +405,15 @@ def main():
     master = random.Random(args.seed)
     inputs = diffs = 0
     last_logs = set()
-    stats = {"dropped": 0, "expectation": 0, "logged": 0}
+    stats = {"dropped": 0, "expectation": 0, "logged": 0, "rewritten": 0, "exact": 0, "repeated": 0}
+
+    def key(world, addr, port):
+        """What an observation belongs to: its world and the client's end of the connection
+        (with --nat only its port: the router's address may stand for the client's)."""
+        return (world, port) if args.nat else (world, norm_addr(addr), port)
+    batches = 0
+    by_channel = {c: 0 for c in CHANNELS}
+    wrong_kind = []
     start = time.monotonic()
     report = open(args.report, "w") if args.report else None
     while time.monotonic() - start < args.seconds and (not args.max_inputs or inputs < args.max_inputs):
@@ -365,8 +424,12 @@ def main():
             batch.append((seed, v6, me, make_input(seed, v6, me, SERVER6 if v6 else SERVER4, seeds)))
         results = [None] * len(batch)
 
+        # With --nat each worker binds a port of its own, a new one each batch (fewer than 100
+        # workers).
+        nat_base = 30000 + 100 * (batches % 50)
+
         def worker(k):
-            results[k] = run_pair(servers, batch[k][3], batch[k][2])
+            results[k] = run_pair(servers, batch[k][3], batch[k][2], nat_base + k if args.nat else 0)
 
         threads = [threading.Thread(target=worker, args=(k,)) for k in range(len(batch))]
         for t in threads:
@@ -378,32 +441,55 @@ def main():
         exps, logs = events.take(), log.take()
         # Everything observed must belong to an input of this batch; only a drop line that
         # the previous batch's last retransmission repeated may come late.
-        keys = {(world, norm_addr(me), p["cport"]) for k, (_, _, me, _) in enumerate(batch)
+        batches += 1
+        exps = [(key(*x[:3]), x[3]) for x in exps]
+        logs = [(key(*x[:3]), x[3]) for x in logs]
+        keys = {key(world, me, p["cport"]) for k, (_, _, me, _) in enumerate(batch)
                 for world, p in results[k].items()}
-        stray = [x for x in exps if tuple(x[:3]) not in keys] + \
-                [x for x in logs if tuple(x[:3]) not in keys and tuple(x) not in last_logs]
+        stray = [x for x in exps if x[0] not in keys] + \
+                [x for x in logs if x[0] not in keys and x not in last_logs]
         if stray:
             raise RuntimeError(f"observed what no input of the batch caused: {stray[:5]}")
-        last_logs = set(map(tuple, logs))
+        last_logs = set(logs)
         for k, (seed, v6, me, segs) in enumerate(batch):
             inputs += 1
+            # With no retransmission in either world each segment passed the router once, so
+            # the helpers must agree on how many times each expectation was created and each
+            # line logged (two equal PORTs: two events). A retransmission (TCP's timing, not
+            # the helper's) repeats them, so then each counts once.
+            exact = all(p["retrans"] == 0 for p in results[k].values())
+            stats["exact"] += exact
             seen = {}
             for world, p in results[k].items():
-                key = (world, norm_addr(me), p["cport"])
-                # Distinct expectations: a retransmitted segment (TCP timing, not the helper)
-                # creates the same one again, as it logs the same line again.
-                e = sorted({t for *k2, t in exps if tuple(k2) == key})
-                g = sorted({m for *k2, m in logs if tuple(k2) == key})
-                seen[world] = ("".join(p["done"]), e, g)
-            done, e, g = seen["C"]
+                here = key(world, me, p["cport"])
+                e = [t for k2, t in exps if k2 == here]
+                g = [m for k2, m in logs if k2 == here]
+                if world == "C" and exact and len(set(e)) < len(e):
+                    stats["repeated"] += 1
+                if not exact:
+                    e, g = set(e), set(g)
+                seen[world] = ("".join(p["done"]), sorted(e), sorted(g), tuple(p["recv"]))
+            done, e, g, recv = seen["C"]
+            sent = [data for side, data in segs]
+            stats["rewritten"] += any(r != d for r, d in zip(recv, sent))
             stats["dropped"] += "x" in done
             stats["expectation"] += bool(e)
             stats["logged"] += bool(g)
             if seen["C"] != seen["Rust"]:
                 diffs += 1
-                if not args.expect_differences or diffs <= 3:
-                    print(f"DIFF seed={seed} v6={v6}\n  input: {segs!r}\n  C:    {seen['C']}\n"
-                          f"  Rust: {seen['Rust']}", flush=True)
+                differs = [c for i, c in enumerate(CHANNELS) if seen["C"][i] != seen["Rust"][i]]
+                for c in differs:
+                    by_channel[c] += 1
+                if args.canary:
+                    canary = CANARIES[args.canary]
+                    if not canary["v6" if v6 else "v4"] or \
+                            not set(differs) <= canary["must"] | canary["may"]:
+                        wrong_kind.append((seed, v6, differs))
+                if not args.canary or diffs <= 3:
+                    def short(x):
+                        return (x[0], x[1], x[2], [r[:120] for r in x[3]])
+                    print(f"DIFF seed={seed} v6={v6} ({', '.join(differs)})\n  input: {segs!r}\n"
+                          f"  C:    {short(seen['C'])}\n  Rust: {short(seen['Rust'])}", flush=True)
             if report:
                 report.write(f"{seed} {int(v6)} {seen['C']!r}\n")
         # Old connections and their expectations could clash with new ones: start clean.
@@ -414,12 +500,31 @@ def main():
     events.stop()
     if report:
         report.close()
-    print(f"fuzz-live: {inputs} inputs, {diffs} differences, {inputs / took:.1f} inputs/s "
+    print(f"fuzz-live: {inputs} inputs, {diffs} differences "
+          f"({', '.join(f'{c} {n}' for c, n in by_channel.items())}), {inputs / took:.1f} inputs/s "
           f"({took:.0f} s, seed {args.seed}); with C: {stats['dropped']} dropped a segment, "
-          f"{stats['expectation']} created an expectation, {stats['logged']} logged")
-    if args.expect_differences:
-        sys.exit(0 if diffs else 1)
-    sys.exit(1 if diffs else 0)
+          f"{stats['expectation']} created an expectation, {stats['logged']} logged, "
+          f"{stats['rewritten']} had a segment arrive rewritten; "
+          f"{stats['exact']} without retransmissions (counts compared), "
+          f"{stats['repeated']} of them creating an expectation twice")
+    bad = []
+    if args.canary:
+        missing = [c for c in sorted(CANARIES[args.canary]["must"]) if not by_channel[c]]
+        if missing:
+            bad.append(f"canary {args.canary}: no difference in {', '.join(missing)}: that comparison is blind")
+        if wrong_kind:
+            bad.append(f"canary {args.canary}: {len(wrong_kind)} differences of another kind, "
+                       f"e.g. {wrong_kind[:3]}")
+    elif diffs:
+        bad.append(f"{diffs} inputs differ")
+    for item in filter(None, args.floors.split(",")):
+        name, floor = item.split("=")
+        if stats[name] < float(floor) * inputs:
+            bad.append(f"coverage: {stats[name]} of {inputs} inputs {name} with C, "
+                       f"below the floor of {float(floor):.0%}")
+    for b in bad:
+        print(f"FAIL: {b}", flush=True)
+    sys.exit(1 if bad else 0)
 
 
 if __name__ == "__main__":
