@@ -169,6 +169,13 @@ def make_input(seed, v6, me, server, seeds):
     for both helpers' client addresses, whose texts have equal length."""
     rng = random.Random(seed)
     segs = [("s", b"220 fuzz ready\r\n"), ("c", b"USER anonymous\r\n")]
+    if rng.random() < 0.125:
+        # One announcement twice, nothing else: the second replaces the first, the same
+        # expectation created again, which only the counts of events show.
+        port = rng.randrange(1024, 65536)
+        cmd = b"EPRT |2|%s|%d|\r\n" % (me.encode(), port) if v6 else \
+            b"PORT %s,%d,%d\r\n" % (me.replace(".", ",").encode(), port >> 8, port & 0xFF)
+        return segs + [("c", cmd), ("c", cmd)]
     for _ in range(rng.randrange(1, 6)):
         side = rng.choice("cs")
         data = segment(rng, side, v6, me, server, seeds)

@@ -26,10 +26,10 @@ table inet twocpus {
 NFT
 $RT nft -f - <<'NFT' || fail "nft in the router"
 table inet twocpus {
-	counter invalid { }
-	chain fwd {
+	counter bad { }
+	chain check {
 		type filter hook forward priority filter; policy accept;
-		ct state invalid counter name "invalid"
+		ct state invalid counter name "bad"
 	}
 }
 NFT
@@ -44,7 +44,7 @@ for impl in c rust; do
 	$RT conntrack -F >/dev/null 2>&1
 	rmmod nf_conntrack_ftp_rs nf_nat_ftp nf_conntrack_ftp 2>/dev/null
 done
-invalid=$($RT nft list counter inet twocpus invalid | grep -o 'packets [0-9]*')
+invalid=$($RT nft list counter inet twocpus bad | grep -o 'packets [0-9]*')
 expect_eq "segments the router found invalid" "packets 0" "$invalid"
 expect_eq "C: PORTs parsed at the line starts two CPUs remembered" "$((2 * ROUNDS)) of $((2 * ROUNDS)) PORTs parsed" "${RESULT[c]}"
 expect_eq "Rust: PORTs parsed at the line starts two CPUs remembered" "${RESULT[c]}" "${RESULT[rust]}"
