@@ -5,9 +5,9 @@
 #  1. unload and reload the module 100 times while two clients (passive and active) keep
 #     transferring; every tenth cycle holds the module until each client has completed a
 #     transfer with it; afterwards a transfer works and nothing is left;
-#  2. toggle loose through sysfs 40 times during transfers: every transfer completes, and
-#     after each toggle a PORT naming a third party's address is followed exactly when loose
-#     is on (its expectation exists, else address_refused counts it);
+#  2. write loose through sysfs 60 times during transfers: every transfer completes, and
+#     after every fifth write a PORT naming a third party's address is followed exactly when
+#     loose is on (its expectation exists, else address_refused counts it);
 #  3. a full expectation table (nf_conntrack_expect_max=1): the PORT that needs a second
 #     expectation is dropped and logged "cannot add expectation", as with C; nothing left
 #     once the connections are gone;
@@ -175,24 +175,28 @@ $RT conntrack -F >/dev/null 2>&1
 expect_eq "expectations after the reload cycles" 0 "$(expectations)"
 
 # --- 2. loose toggled during transfers ---
-# After each toggle a scripted session on port 2121 (vsftpd holds 21) sends a PORT with a
+# After every fifth write a scripted session on port 2121 (vsftpd holds 21) sends a PORT with a
 # third party's address, 10.0.1.99, on a port of its own: loose decides whether it is followed.
 rm -f /tmp/faults.stop
 LOOP_CONNECT=30 transfer_loop /tmp/loop-pasv --disable-epsv &
 LOOP_CONNECT=30 transfer_loop /tmp/loop-port -P - --disable-eprt &
 refused0=$(rs_counter ftp-rt address_refused)
-followed=0 refused=0
-for i in $(seq 40); do
+followed=0 refused=0 toggles=0
+for i in $(seq 12); do
+	# Five quick writes, the last one leaving loose at v, then the probe.
 	v=$((i % 2))
-	echo $v >/sys/module/nf_conntrack_ftp_rs/parameters/loose
+	for w in 1 0 1 0 1; do
+		echo $((w == 1 ? v : 1 - v)) >/sys/module/nf_conntrack_ftp_rs/parameters/loose
+		toggles=$((toggles + 1))
+	done
 	PS_PORT=2121 port_session "PORT 10,0,1,99,156,$i" >/dev/null
 	n=$($RT conntrack -L expect 2>/dev/null | grep -c "dst=10.0.1.99 sport=0 dport=$((156 * 256 + i)) ")
-	expect_eq "toggle $i (loose=$v): expectations for the third party's port" $v "$n" >/dev/null
+	expect_eq "probe $i (loose=$v): expectations for the third party's port" $v "$n" >/dev/null
 	if [ $v = 1 ]; then followed=$((followed + 1)); else refused=$((refused + 1)); fi
 done
 touch /tmp/faults.stop
 wait
-echo "loose: 40 toggles; the third party's PORT followed $followed times (loose=1), refused $refused times (loose=0); transfers (ok failed): passive $(cat /tmp/loop-pasv), active $(cat /tmp/loop-port)"
+echo "loose: $toggles writes; the third party's PORT followed $followed times (loose=1), refused $refused times (loose=0); transfers (ok failed): passive $(cat /tmp/loop-pasv), active $(cat /tmp/loop-port)"
 expect_eq "address_refused counted the PORTs refused under loose=0" $refused "$(($(rs_counter ftp-rt address_refused) - refused0))"
 for f in /tmp/loop-pasv /tmp/loop-port; do
 	read -r ok bad <$f

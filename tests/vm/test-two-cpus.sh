@@ -3,11 +3,11 @@
 # this module (tests/vm/two_cpus.py): two CPUs remember line starts of one connection together,
 # then a PORT at each of the two newest must be parsed. C keeps them under its global lock;
 # this module, without one, must keep every one too (line_starts.rs: compare-and-swap per
-# slot). Rounds: TWO_CPUS_ROUNDS (default 60).
+# slot). Rounds: TWO_CPUS_ROUNDS (default 20).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/net.sh"
 
-ROUNDS=${TWO_CPUS_ROUNDS:-60}
+ROUNDS=${TWO_CPUS_ROUNDS:-20}
 [ "$(nproc)" -ge 2 ] || fail "the guest has $(nproc) CPU; this test needs two"
 
 trap 'topo_down; helper_unload' EXIT
