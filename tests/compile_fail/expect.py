@@ -7,7 +7,10 @@ Passes when each `// error: CODE [TEXT]` line of CASES has an error CODE whose p
 location (the report's first `-->`) is the line after it, with TEXT in its message where
 given (for E0080, which assertion panicked), and every error reported belongs to one of
 them: an error nobody expected (a typo in CASES, an API that changed) fails, so no case can
-pass for a reason other than its own.
+pass for a reason other than its own. A failed compile-time evaluation (E0080) is where its
+evaluation started: older rustc (1.85, the stock kernels') reports it at the assertion that
+panicked, inside a const fn, and lists the frames down to the static being evaluated as
+notes, the last one the static's own line; newer rustc reports it at that line.
 """
 import os
 import re
@@ -35,14 +38,23 @@ def main():
             if m:
                 if m.group(3).startswith("aborting due to"):
                     continue
-                reports.append({"code": m.group(2), "head": text.rstrip(), "line": None})
+                reports.append({"code": m.group(2), "head": text.rstrip(), "line": None,
+                                "last": None, "text": text})
             elif reports and text.startswith(("warning", "make")):
                 reports.append(None)  # the report ended; what follows is no error's
-            elif reports and reports[-1] is not None and reports[-1]["line"] is None:
+            elif reports and reports[-1] is not None:
+                r = reports[-1]
+                r["text"] += text
                 at = re.match(r"\s*--> (\S+):(\d+):\d+", text)
                 if at:
-                    r = reports[-1]
-                    r["line"] = int(at.group(2)) if os.path.basename(at.group(1)) == name else 0
+                    where = int(at.group(2)) if os.path.basename(at.group(1)) == name else 0
+                    if r["line"] is None:
+                        r["line"] = where
+                    r["last"] = where
+    for r in reports:
+        # The evaluation's outermost frame, for rustc that reports E0080 inside a const fn.
+        if r is not None and r["code"] == "E0080" and r["line"] == 0 and "note: inside `" in r["text"]:
+            r["line"] = r["last"]
     reports = [r for r in reports if r is not None and not r["head"].startswith("error: could not compile")]
 
     if not reports:
@@ -54,7 +66,7 @@ def main():
     matched = set()
     for line, (code, text) in sorted(expected.items()):
         hits = [i for i, r in enumerate(reports)
-                if r["code"] == code and r["line"] == line and text in r["head"]]
+                if r["code"] == code and r["line"] == line and text in r["text"]]
         if hits:
             matched.update(hits)
             print(f"ok: {name}:{line}: {code}{' ' + text if text else ''}")
