@@ -11,11 +11,10 @@
 //! connection at once. What that can and cannot do:
 //! - **Lose nothing a lock would keep.** A slot changes only by compare-and-swap from the
 //!   value the decision was made on, else the decision is made again: each `remember` acts
-//!   as if it had run alone, in some order (the host tests run two CPUs against a count and
-//!   slots updated apart, which lost line starts: tests/host/parser/tests/line_starts.rs).
-//!   One exception: the same sequence number remembered on two CPUs at the same instant
-//!   (a segment and its retransmission) may fill both slots, dropping the older line start
-//!   as the next `remember` would.
+//!   as if it had run alone, in some order, for line starts less than 2^31 apart (where
+//!   C's `before()` holds too). A host test races two CPUs' updates
+//!   (tests/host/parser/tests/line_starts.rs); the protocol before this one, a count and
+//!   slots updated apart, lost line starts there.
 //! - **Never invent one.** Only sequence numbers that callers remembered are ever stored, and
 //!   a slot is read as one word: set and its number together.
 //! - **Take the pickup once.** Only one segment per direction sees the flag set.
@@ -108,14 +107,15 @@ impl LineStarts {
             if holds(words[0], seq) || holds(words[1], seq) {
                 return;
             }
-            // A slot once set stays set, and slot 1 is only filled after slot 0: if slot 0
-            // is free, so is slot 1.
+            // A slot once set stays set, and slot 1 is only filled once slot 0 was seen set:
+            // while slot 0 is free, so is slot 1 (if slot 0 was set meanwhile, the
+            // compare-and-swap below fails and the choice is made again).
             let target = if words[0] & SET == 0 {
                 0
             } else if words[1] & SET == 0 {
                 1
             } else {
-                // As C picks it (also where neither is before the other, 2^31 apart).
+                // As C picks it (also 2^31 apart, where each is before the other).
                 let older = if seq_before(words[0] as u32, words[1] as u32) {
                     0
                 } else {
