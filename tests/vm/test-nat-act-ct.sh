@@ -47,12 +47,16 @@ tc_up() {
 	local helper=${1:+helper $1}
 	tc_down
 	$RT tc qdisc add dev rt1 clsact &&
-		$RT tc filter add dev rt1 egress prio 1 protocol ip flower ip_proto tcp dst_port 21 \
-			action ct commit nat src addr 10.0.2.1 $helper pipe &&
-		$RT tc filter add dev rt1 egress prio 2 protocol ip flower ip_proto tcp \
-			action ct commit nat src addr 10.0.2.1 pipe &&
-		$RT tc filter add dev rt1 ingress prio 1 protocol ip flower ip_proto tcp \
-			action ct commit nat src addr 10.0.2.1 pipe
+		ct_rule rt1 egress 1 "dst_port 21" "src addr 10.0.2.1 $helper" &&
+		ct_rule rt1 egress 2 "" "src addr 10.0.2.1" &&
+		ct_rule rt1 ingress 1 "" "src addr 10.0.2.1"
+}
+# ct_rule DEV HOOK PRIO MATCH NAT: on the router, TCP through DEV's HOOK (and MATCH, flower's)
+# is tracked and committed with NAT (`ct commit nat NAT`).
+ct_rule() {
+	# shellcheck disable=SC2086
+	$RT tc filter add dev "$1" "$2" prio "$3" protocol ip flower ip_proto tcp $4 \
+		action ct commit nat $5 pipe
 }
 # tc_up_dnat [HELPER]: the server behind 10.0.1.1, all at ingress. On the client-side link,
 # connections to port 21 are DNATed to the server (committed with HELPER), every other new one
@@ -67,12 +71,9 @@ tc_up_dnat() {
 	$RT sysctl -qw net.ipv4.conf.rt1.accept_local=1 &&
 		$RT tc qdisc add dev rt0 clsact &&
 		$RT tc qdisc add dev rt1 clsact &&
-		$RT tc filter add dev rt0 ingress prio 1 protocol ip flower ip_proto tcp dst_port 21 \
-			action ct commit nat dst addr 10.0.2.2 $helper pipe &&
-		$RT tc filter add dev rt0 ingress prio 2 protocol ip flower ip_proto tcp \
-			action ct commit nat dst addr 10.0.9.9 pipe &&
-		$RT tc filter add dev rt1 ingress prio 1 protocol ip flower ip_proto tcp \
-			action ct commit nat src addr 10.0.1.1 pipe
+		ct_rule rt0 ingress 1 "dst_port 21" "dst addr 10.0.2.2 $helper" &&
+		ct_rule rt0 ingress 2 "" "dst addr 10.0.9.9" &&
+		ct_rule rt1 ingress 1 "" "src addr 10.0.1.1"
 }
 tc_down() {
 	$RT tc qdisc del dev rt0 clsact 2>/dev/null
