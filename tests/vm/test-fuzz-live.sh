@@ -52,10 +52,13 @@ fuzz_ruleset fz ftp-2122 2122 || fail "nft ruleset in fz-rt"
 
 # Canaries: the worlds set up to differ in a known way must show differences of that kind in
 # each channel the comparison reads (tests/vm/fuzz_live.py CANARIES), or it is blind there.
+# canary NAME WHAT [OPTION...]: a canary run of fuzz_live.py (with OPTIONs, e.g. --nat).
 canary() {
-	echo "--- canary $1: $2"
-	python3 tests/vm/fuzz_live.py --seconds 300 --max-inputs 160 --seed "$seed" --canary "$1" >/tmp/canary.out ||
-		{ cat /tmp/canary.out; fail "canary $1 (above)"; }
+	local name=$1 what=$2
+	shift 2
+	echo "--- canary $name: $what"
+	python3 tests/vm/fuzz_live.py "$@" --seconds 300 --max-inputs 160 --seed "$seed" --canary "$name" >/tmp/canary.out ||
+		{ cat /tmp/canary.out; fail "canary $name (above)"; }
 	grep '^fuzz-live:' /tmp/canary.out
 }
 echo 0 >/sys/module/nf_conntrack_ftp/parameters/loose
@@ -99,10 +102,7 @@ NFT
 nat_ruleset ftp || fail "nat ruleset in ftp-rt"
 ip -n fz-rt addr add 10.0.2.240/24 dev rt1 || fail "a second router address"
 nat_ruleset fz "snat ip to 10.0.2.240" || fail "nat ruleset (to 10.0.2.240) in fz-rt"
-echo "--- canary snat240: the Rust world's router masquerades to 10.0.2.240"
-python3 tests/vm/fuzz_live.py --nat --seconds 300 --max-inputs 160 --seed "$seed" --canary snat240 >/tmp/canary.out ||
-	{ cat /tmp/canary.out; fail "canary snat240 (above)"; }
-grep '^fuzz-live:' /tmp/canary.out
+canary snat240 "the Rust world's router masquerades to 10.0.2.240" --nat
 ip netns exec fz-rt nft delete table inet fuzznat
 nat_ruleset fz || fail "nat ruleset in fz-rt"
 echo "--- loose=0, masquerade"
