@@ -17,3 +17,4 @@
 #include <net/netfilter/nf_nat_helper.h>
 #include "nf/trampolines.h"
 #include "nf/netns.h"
+#include "nf/param.h"

@@ -14,15 +14,15 @@
 //! blocks) keeps those of other connections.
 
 use crate::counters::Counter;
-use crate::nat_ports;
-use crate::nf::conn::{Conn, CtInfo, Direction, InetAddr, NFPROTO_IPV6};
-use crate::nf::expect::{random_below, Expectation, NatMapping, RegisterError, Registered};
-use crate::nf::helper::Verdict;
-use crate::nf::log::helper_log;
+use crate::nf::adapter::Verdict;
+use crate::nf::conn::{Direction, InetAddr, NFPROTO_IPV6};
+use crate::nf::expect::{
+    random_below, Expectation, NatMapping, RegisterError, RegisteredExpectation,
+};
 use crate::nf::nat::{mangle_tcp, NatArrival, NatRange};
-use crate::nf::netns::NetCounters;
-use crate::nf::skb::Skb;
+use crate::nf::param::{nat_ports, PortRange};
 use crate::parser::{self, Addr, Kind, Match};
+use crate::Segment;
 #[cfg(nf_ftp_rs_test)]
 use kernel::prelude::*;
 
@@ -31,23 +31,15 @@ use kernel::prelude::*;
 /// after 128 too.
 const RANGE_ATTEMPTS: u32 = 128;
 
-/// Rewrites what `found` announced in `skb` (a packet of the NATed connection `ct`, TCP
-/// header at `protoff`) and registers `exp` on the port it now announces.
-pub(crate) fn announce(
-    skb: &mut Skb,
-    protoff: u32,
-    ct: &Conn,
-    stats: &NetCounters,
-    info: CtInfo,
-    found: &Match,
-    mut exp: Expectation,
-) -> Verdict {
-    let dir = info.direction();
+/// Rewrites what `found` announced in the segment (of a NATed connection) and registers
+/// `exp` on the port it now announces.
+pub(crate) fn announce(seg: &mut Segment<'_, '_>, found: &Match, mut exp: Expectation) -> Verdict {
+    let (ct, dir) = (seg.ct, seg.info.direction());
     // The data connection comes from wherever this packet goes.
     let reachable = ct.dst(dir.other());
-    let range = nat_ports.get();
+    let range = nat_ports();
     let mapping = if range.is_some() {
-        NatMapping::Module
+        NatMapping::InNatPorts
     } else {
         NatMapping::FollowMaster
     };
@@ -60,8 +52,8 @@ pub(crate) fn announce(
         _ => exp.register_near_port(),
     };
     let Some(registered) = registered else {
-        Counter::NatNoPort.count(stats);
-        helper_log(skb, ct, c"all ports in use");
+        seg.count(Counter::NatNoPort);
+        seg.log(c"all ports in use");
         return Verdict::Drop;
     };
 
@@ -69,10 +61,10 @@ pub(crate) fn announce(
     let addr = announced_form(found.kind, ct.l3num(), reachable);
     let rewritten = match parser::format(found.kind, addr, registered.dst_port(), &mut text) {
         Ok(n) => mangle_tcp(
-            skb,
+            seg.skb,
             ct,
-            info,
-            protoff,
+            seg.info,
+            seg.protoff,
             found.offset as u32,
             found.len as u32,
             &text[..n],
@@ -80,13 +72,13 @@ pub(crate) fn announce(
         Err(_) => false,
     };
     if !rewritten {
-        Counter::NatMangleFailed.count(stats);
-        helper_log(skb, ct, c"cannot mangle packet");
+        seg.count(Counter::NatMangleFailed);
+        seg.log(c"cannot mangle packet");
         registered.unregister();
         return Verdict::Drop;
     }
-    Counter::NatRewritten.count(stats);
-    Counter::Expected.count(stats);
+    seg.count(Counter::NatRewritten);
+    seg.count(Counter::Expected);
     Verdict::Accept
 }
 
@@ -104,7 +96,10 @@ fn announced_form(kind: Kind, l3num: u16, addr: InetAddr) -> Addr {
 /// Registers `exp` on a free port of `first..=last`: the announced port if it is inside and
 /// free, else the ports from a random one on (wrapping), [`RANGE_ATTEMPTS`] tries in all.
 /// `None` if none of the ports tried was free.
-fn register_in_range(mut exp: Expectation, (first, last): (u16, u16)) -> Option<Registered> {
+fn register_in_range(
+    mut exp: Expectation,
+    PortRange { first, last }: PortRange,
+) -> Option<RegisteredExpectation> {
     let size = u32::from(last - first) + 1;
     let wanted = exp.dst_port();
     let inside = (first..=last).contains(&wanted);
@@ -133,7 +128,7 @@ pub(crate) fn map_data_connection(arrival: NatArrival<'_>) {
     let src = arrival.master().dst(master_dir);
     let dst = arrival.master().src(master_dir);
     let translated = src != arrival.conn().src(Direction::Original);
-    let src_ports = nat_ports.get().filter(|_| translated);
+    let src_ports = nat_ports().filter(|_| translated);
     let saved = arrival.saved_port();
     arrival.map(
         NatRange {
@@ -142,7 +137,10 @@ pub(crate) fn map_data_connection(arrival: NatArrival<'_>) {
         },
         NatRange {
             addr: dst,
-            ports: Some((saved, saved)),
+            ports: Some(PortRange {
+                first: saved,
+                last: saved,
+            }),
         },
     );
 }

@@ -11,25 +11,32 @@ use kernel::prelude::*;
 use kernel::static_lock_class;
 use kernel::str::CStr;
 use line_starts::LineStarts;
-use nf::conn::{Conn, CtInfo, Direction, InetAddr, NFPROTO_IPV6};
-use nf::expect::{Expectation, Expected};
+use nf::adapter::{BindHelper, Helper, ModuleHelper, PacketConn, Verdict};
+use nf::conn::{Conn, CtInfo, Direction, InetAddr, IPPROTO_TCP, NFPROTO_IPV6};
+use nf::expect::{Expectation, ExpectedConn};
 use nf::helper::{
-    BindHelper, ExpectPolicy, Helper, ModuleHelper, NatHelperModName, PacketConn, Registration,
-    Verdict,
+    ExpectFnRegistration, ExpectPolicy, HelperName, NatHelperRegistration, Registration,
 };
 use nf::lock::StaticBhLock;
 use nf::log::helper_log;
-use nf::nat::{ExpectFnRegistration, NatArrival, NatHelperRegistration};
+use nf::nat::NatArrival;
 use nf::netns::{BindCounters, ModuleCounters, NetCounters, PernetRegistration};
+use nf::param::{self, Shown, MAX_PORTS};
 use nf::skb::Skb;
 use parser::{Family, Kind, Match, Outcome};
+use ports::{validate_ports, PortsError, FTP_PORT};
 
 mod counters;
 pub mod line_starts;
 mod nat;
 mod nf;
 pub mod parser;
+mod ports;
 
+/// The KUnit suite that runs [`vectors`] in the kernel.
+#[cfg(all(CONFIG_KUNIT, nf_ftp_rs_test))]
+#[path = "tests/kunit_vectors.rs"]
+mod kunit_vectors;
 /// The parser's test vectors, shared with the host tests (see tests/vectors.rs). Test builds
 /// only (`make NF_FTP_RS_TEST=1`): an operator's module carries no test tables.
 #[cfg(all(CONFIG_KUNIT, nf_ftp_rs_test))]
@@ -45,74 +52,6 @@ module! {
     alias: ["ip_conntrack_ftp", "nfct-helper-ftp", "ip_nat_ftp"],
 }
 
-/// At most this many ports, as the C helper of 7.2 (`MAX_PORTS`).
-const MAX_PORTS: usize = nf::helper::MAX_PORTS;
-/// The port tracked when `ports` is not given.
-const FTP_PORT: u16 = 21;
-
-module_param_u16_array!(
-    ports,
-    max = 8,
-    perm = 0o400,
-    desc = "Port numbers of FTP servers to track (up to 8; default 21)"
-);
-module_param_bool!(
-    loose,
-    default = false,
-    perm = 0o600,
-    desc = "Accept PORT/EPRT/PASV addresses that differ from the peer's (default N)"
-);
-module_param_port_range!(
-    nat_ports,
-    perm = 0o644,
-    desc = "Under NAT, announce and source-map FTP data connections on ports FIRST-LAST only (default: none, as nf_nat_ftp)"
-);
-
-/// The validated list of control ports.
-struct Ports {
-    list: [u16; MAX_PORTS],
-    len: usize,
-}
-
-impl Ports {
-    fn as_slice(&self) -> &[u16] {
-        &self.list[..self.len]
-    }
-}
-
-/// Why a `ports=` list is refused.
-#[derive(Debug, PartialEq, Eq)]
-enum PortsError {
-    Zero,
-    Duplicate(u16),
-    TooMany,
-}
-
-/// Validates `ports=`: no port 0, no duplicates; none given means [`FTP_PORT`].
-fn validate_ports(given: &[u16]) -> Result<Ports, PortsError> {
-    let mut valid = Ports {
-        list: [0; MAX_PORTS],
-        len: 0,
-    };
-    let given = if given.is_empty() {
-        &[FTP_PORT][..]
-    } else {
-        given
-    };
-    for &port in given {
-        if port == 0 {
-            return Err(PortsError::Zero);
-        }
-        if valid.as_slice().contains(&port) {
-            return Err(PortsError::Duplicate(port));
-        }
-        let slot = valid.list.get_mut(valid.len).ok_or(PortsError::TooMany)?;
-        *slot = port;
-        valid.len += 1;
-    }
-    Ok(valid)
-}
-
 /// What the helper does with one segment, and whether the segment may set a line start.
 struct Decision {
     verdict: Verdict,
@@ -121,11 +60,43 @@ struct Decision {
 }
 
 impl Decision {
-    const fn new(verdict: Verdict, track_line: bool) -> Self {
+    /// `verdict`, and the segment's end may be a line start.
+    const fn tracked(verdict: Verdict) -> Self {
         Self {
             verdict,
-            track_line,
+            track_line: true,
         }
+    }
+
+    /// `verdict`, and the segment's end is not taken as a line start.
+    const fn untracked(verdict: Verdict) -> Self {
+        Self {
+            verdict,
+            track_line: false,
+        }
+    }
+}
+
+/// A segment being handled, and what it is handled with: what every step of the helper
+/// takes.
+struct Segment<'a, 'b> {
+    skb: &'a mut Skb,
+    /// Offset of the TCP header.
+    protoff: u32,
+    ct: &'a PacketConn<'b>,
+    counters: &'a NetCounters,
+    info: CtInfo,
+}
+
+impl Segment<'_, '_> {
+    /// Counts `counter` in the connection's namespace.
+    fn count(&self, counter: Counter) {
+        counter.count(self.counters);
+    }
+
+    /// Logs `msg` as the C helper does (`nf_ct_helper_log`).
+    fn log(&self, msg: &CStr) {
+        helper_log(self.skb, self.ct, msg);
     }
 }
 
@@ -140,9 +111,6 @@ const BUFFER_SIZE: usize = 65536;
 /// `ct->lock`; upstream's 2022 deadlock). The C helper instead holds one global lock around
 /// every segment of every connection and linearizes non-linear ones.
 static SCRATCH: StaticBhLock<[u8; BUFFER_SIZE]> = StaticBhLock::new([0; BUFFER_SIZE]);
-
-/// `IPPROTO_TCP`.
-const IPPROTO_TCP: u8 = 6;
 
 /// The FTP helper.
 struct Ftp;
@@ -206,74 +174,54 @@ impl Ftp {
     /// What a segment whose payload starts at `dataoff` and at a line start (or picked up)
     /// leads to. Out of line, so that the common case, a segment inside a line, stays short.
     #[inline(never)]
-    fn at_line_start(
-        skb: &mut Skb,
-        protoff: u32,
-        dataoff: u32,
-        ct: &PacketConn<'_>,
-        stats: &NetCounters,
-        info: CtInfo,
-    ) -> Decision {
-        let datalen = skb.len() - dataoff;
-        Counter::Lines.count(stats);
+    fn at_line_start(seg: &mut Segment<'_, '_>, dataoff: u32) -> Decision {
+        let datalen = seg.skb.len() - dataoff;
+        seg.count(Counter::Lines);
+        let dir = seg.info.direction();
         // The outcome borrows nothing of the packet, which `decide` may rewrite.
-        match Self::parse(skb, dataoff, datalen, ct, info.direction()) {
-            Some(outcome) => Self::decide(skb, protoff, ct, stats, info, outcome),
-            None => Decision::new(Verdict::Drop, false),
+        match Self::parse(seg.skb, dataoff, datalen, seg.ct, dir) {
+            Some(outcome) => Self::decide(seg, outcome),
+            None => Decision::untracked(Verdict::Drop),
         }
     }
 
     /// What a segment at a line start (or picked up) leads to, by the parser's `outcome`.
     /// Inline: most lines hold no command.
     #[inline]
-    fn decide(
-        skb: &mut Skb,
-        protoff: u32,
-        ct: &PacketConn<'_>,
-        stats: &NetCounters,
-        info: CtInfo,
-        outcome: Outcome,
-    ) -> Decision {
+    fn decide(seg: &mut Segment<'_, '_>, outcome: Outcome) -> Decision {
         match outcome {
-            Outcome::NoMatch => Decision::new(Verdict::Accept, true),
+            Outcome::NoMatch => Decision::tracked(Verdict::Accept),
             Outcome::Partial(kind) => {
                 // Not usually done by connection tracking, but needed to track accurately.
-                Counter::Partial.count(stats);
-                helper_log(skb, ct, Self::partial_message(kind));
-                Decision::new(Verdict::Drop, false)
+                seg.count(Counter::Partial);
+                seg.log(Self::partial_message(kind));
+                Decision::untracked(Verdict::Drop)
             }
             Outcome::Match(found) => {
-                Counter::of_match(found.kind).count(stats);
-                Self::expect(skb, protoff, ct, stats, info, found)
+                seg.count(Counter::of_match(found.kind));
+                Self::expect(seg, found)
             }
         }
     }
 
     /// Expects the data connection a command or reply announced (`found`).
-    fn expect(
-        skb: &mut Skb,
-        protoff: u32,
-        ct: &PacketConn<'_>,
-        stats: &NetCounters,
-        info: CtInfo,
-        found: Match,
-    ) -> Decision {
-        let dir = info.direction();
+    fn expect(seg: &mut Segment<'_, '_>, found: Match) -> Decision {
+        let (ct, dir) = (seg.ct, seg.info.direction());
         // The data connection comes the other way: expect it from the other direction's
         // source, to this direction's announced address (normally the sender's).
         let sender = ct.src(dir);
-        let announced = InetAddr(found.addr.map_or(sender.0, |a| a.over(sender.0)));
+        let announced = InetAddr(found.addr.map_or(sender.0, |a| a.written_over(sender.0)));
         let mut daddr = ct.dst(dir.other());
         if announced != sender {
             // A third-party address (e.g. a server behind partial NAT, or an attempt to open
             // a hole elsewhere): followed only with `loose`.
-            if !loose.get() {
-                Counter::AddressRefused.count(stats);
-                return Decision::new(Verdict::Accept, true);
+            if !param::loose() {
+                seg.count(Counter::AddressRefused);
+                return Decision::tracked(Verdict::Accept);
             }
             daddr = announced;
         }
-        let expected = Expected {
+        let expected = ExpectedConn {
             family: ct.l3num(),
             src: Some(ct.src(dir.other())),
             dst: daddr,
@@ -282,24 +230,24 @@ impl Ftp {
             dst_port: found.port,
         };
         let Some(exp) = Expectation::new(ct, &expected) else {
-            Counter::ExpectAllocFailed.count(stats);
-            helper_log(skb, ct, c"cannot alloc expectation");
-            return Decision::new(Verdict::Drop, false);
+            seg.count(Counter::ExpectAllocFailed);
+            seg.log(c"cannot alloc expectation");
+            return Decision::untracked(Verdict::Drop);
         };
 
         // Under NAT the announcement is rewritten and the expectation registered on the port
         // it then names (nat.rs); the line is tracked whatever the outcome, as in C.
         if ct.is_natted() {
-            let verdict = nat::announce(skb, protoff, ct, stats, info, &found, exp);
-            return Decision::new(verdict, true);
+            let verdict = nat::announce(seg, &found, exp);
+            return Decision::tracked(verdict);
         }
         if exp.register().is_err() {
-            Counter::ExpectAddFailed.count(stats);
-            helper_log(skb, ct, c"cannot add expectation");
-            return Decision::new(Verdict::Drop, true);
+            seg.count(Counter::ExpectAddFailed);
+            seg.log(c"cannot add expectation");
+            return Decision::tracked(Verdict::Drop);
         }
-        Counter::Expected.count(stats);
-        Decision::new(Verdict::Accept, true)
+        seg.count(Counter::Expected);
+        Decision::tracked(Verdict::Accept)
     }
 }
 
@@ -313,7 +261,7 @@ impl Helper for Ftp {
         protoff: u32,
         ct: &PacketConn<'_>,
         lines: &LineStarts,
-        stats: &NetCounters,
+        counters: &NetCounters,
         info: CtInfo,
     ) -> Verdict {
         // Until there has been traffic both ways, don't look in packets.
@@ -328,17 +276,23 @@ impl Helper for Ftp {
             return Verdict::Accept;
         }
         let datalen = skb.len() - dataoff;
-        let dir = info.direction();
         let Some(last) = skb.byte(dataoff + datalen - 1) else {
             return Verdict::Drop;
         };
 
-        let pdir = Self::parser_dir(dir);
+        let pdir = Self::parser_dir(info.direction());
         let decision = if lines.starts_line(pdir, th.seq) || lines.take_pickup(pdir) {
-            Self::at_line_start(skb, protoff, dataoff, ct, stats, info)
+            let mut seg = Segment {
+                skb,
+                protoff,
+                ct,
+                counters,
+                info,
+            };
+            Self::at_line_start(&mut seg, dataoff)
         } else {
-            Counter::Segments.count(stats);
-            Decision::new(Verdict::Accept, true)
+            Counter::Segments.count(counters);
+            Decision::tracked(Verdict::Accept)
         };
         if decision.track_line && last == b'\n' {
             lines.remember(pdir, th.seq.wrapping_add(datalen));
@@ -376,22 +330,19 @@ struct Registrations {
 /// The loaded module: its registrations and the ports it serves (for the unload line).
 struct FtpHelperModule {
     registrations: Option<Registrations>,
-    ports: Ports,
+    ports: &'static [u16],
 }
 
 impl Drop for FtpHelperModule {
     fn drop(&mut self) {
         drop(self.registrations.take());
-        pr_info!(
-            "helper \"ftp\" unregistered from ports {:?}\n",
-            self.ports.as_slice()
-        );
+        pr_info!("helper \"ftp\" unregistered from ports {:?}\n", self.ports);
     }
 }
 
 impl kernel::Module for FtpHelperModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
-        let valid = validate_ports(ports.values()).map_err(|e| {
+        let valid = validate_ports(param::ports()).map_err(|e| {
             match e {
                 PortsError::Zero => pr_err!("ports: 0 is not a valid port\n"),
                 PortsError::Duplicate(p) => pr_err!("ports: port {} is given twice\n", p),
@@ -405,7 +356,7 @@ impl kernel::Module for FtpHelperModule {
 
         // What tc act_ct and Open vSwitch look for before they use the helper with NAT, and
         // the expectfn of `nat_ports`: both before the helpers, which refer to them.
-        let nat_name = NatHelperModName::new(c"ftp").ok_or(EINVAL)?;
+        let nat_name = HelperName::nat(c"ftp").ok_or(EINVAL)?;
         let nat_helper = NatHelperRegistration::register(module, nat_name.as_cstr())?;
         let expectfn = ExpectFnRegistration::register(c"ftp-nat-ports")?;
 
@@ -419,7 +370,7 @@ impl kernel::Module for FtpHelperModule {
             FTP_PORT,
             u16::from(IPPROTO_TCP),
             policy,
-            valid.as_slice(),
+            valid,
         )
         .inspect_err(|e| {
             if *e == EBUSY {
@@ -431,12 +382,11 @@ impl kernel::Module for FtpHelperModule {
                 pr_err!("failed to register helpers: error {}\n", e.to_errno());
             }
         })?;
-        let mut range = [0u8; 16];
         pr_info!(
             "helper \"ftp\" registered for ports {:?} (loose={}, nat_ports='{}'), NAT helper \"{}\", counters in /proc/net/{}\n",
-            valid.as_slice(),
-            if loose.get() { 'Y' } else { 'N' },
-            nat_ports.text(&mut range),
+            valid,
+            if param::loose() { 'Y' } else { 'N' },
+            Shown(param::nat_ports()),
             nat_name.as_cstr().to_str().unwrap_or("?"),
             <ModuleCounters as BindCounters>::FILE
                 .to_str()
@@ -451,88 +401,5 @@ impl kernel::Module for FtpHelperModule {
             }),
             ports: valid,
         })
-    }
-}
-
-#[cfg(nf_ftp_rs_test)]
-#[kunit_tests(nf_conntrack_ftp_rs_init)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn default_port_is_21() {
-        let p = validate_ports(&[]).unwrap();
-        assert_eq!(p.as_slice(), &[21]);
-    }
-
-    #[test]
-    fn ports_are_kept_in_order() {
-        let p = validate_ports(&[21, 2121, 65535]).unwrap();
-        assert_eq!(p.as_slice(), &[21, 2121, 65535]);
-    }
-
-    #[test]
-    fn bad_ports_are_refused() {
-        assert_eq!(validate_ports(&[21, 0]).err(), Some(PortsError::Zero));
-        assert_eq!(
-            validate_ports(&[21, 2121, 21]).err(),
-            Some(PortsError::Duplicate(21))
-        );
-        assert_eq!(
-            validate_ports(&[1; 9][..]).err(),
-            Some(PortsError::Duplicate(1))
-        );
-        let nine = [1, 2, 3, 4, 5, 6, 7, 8, 9];
-        assert_eq!(validate_ports(&nine).err(), Some(PortsError::TooMany));
-    }
-
-    #[test]
-    fn loaded_parameters_are_valid() {
-        // What the kernel parsed from insmod's arguments passed init()'s checks.
-        assert!(validate_ports(ports.values()).is_ok());
-        assert!(ports.values().len() <= MAX_PORTS);
-    }
-}
-
-#[cfg(all(CONFIG_KUNIT, nf_ftp_rs_test))]
-#[kunit_tests(nf_conntrack_ftp_rs_parser)]
-mod parser_tests {
-    use crate::vectors::{check, check_truncations, VECTORS};
-    use kernel::prelude::*;
-
-    #[test]
-    fn vector_table() {
-        let mut failed = 0;
-        for v in VECTORS {
-            if let Err(why) = check(v) {
-                pr_err!("vector '{}': {}\n", v.name, why);
-                failed += 1;
-            }
-        }
-        pr_info!("parser: {} vectors, {} failed\n", VECTORS.len(), failed);
-        assert_eq!(failed, 0);
-        assert!(VECTORS.len() >= 150);
-    }
-
-    #[test]
-    fn truncated_commands_are_partial() {
-        let mut failed = 0;
-        let mut prefixes = 0;
-        for v in VECTORS {
-            match check_truncations(v) {
-                Ok(n) => prefixes += n,
-                Err(why) => {
-                    pr_err!("vector '{}': {}\n", v.name, why);
-                    failed += 1;
-                }
-            }
-        }
-        pr_info!(
-            "parser: {} truncated commands, {} failed\n",
-            prefixes,
-            failed
-        );
-        assert_eq!(failed, 0);
-        assert!(prefixes > 1000);
     }
 }

@@ -12,6 +12,8 @@
 //! - server → client: `227 ` with the numbers after the first digit (RFC 1123 §4.1.2.6),
 //!   and `229 ...(|||port|)`.
 
+use core::fmt::{self, Write};
+
 /// Direction of a segment within the control connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dir {
@@ -68,7 +70,7 @@ impl Addr {
     /// The 16 bytes of the kernel's `union nf_inet_addr` once this announcement is written
     /// over `sender` (the sender's address, which the kernel starts from): an IPv4 address
     /// replaces the first four bytes only, as the kernel's `cmd.u3.ip = ...` does.
-    pub fn over(self, sender: [u8; 16]) -> [u8; 16] {
+    pub fn written_over(self, sender: [u8; 16]) -> [u8; 16] {
         let mut out = sender;
         match self {
             Addr::V4(v4) => out[..4].copy_from_slice(&v4),
@@ -495,54 +497,21 @@ pub enum FormatError {
     WrongFamily,
 }
 
-/// Writes bytes into a caller's buffer, tracking the length.
+/// Writes text into a caller's buffer, tracking the length; `Err` when it does not fit.
 struct Writer<'a> {
     buf: &'a mut [u8],
     len: usize,
 }
 
-impl Writer<'_> {
-    fn byte(&mut self, b: u8) -> Result<(), FormatError> {
-        *self.buf.get_mut(self.len).ok_or(FormatError::NoRoom)? = b;
-        self.len += 1;
-        Ok(())
-    }
-
-    fn bytes(&mut self, bs: &[u8]) -> Result<(), FormatError> {
-        bs.iter().try_for_each(|&b| self.byte(b))
-    }
-
-    fn decimal(&mut self, n: u32) -> Result<(), FormatError> {
-        let mut digits = [0u8; 10];
-        let mut i = digits.len();
-        let mut n = n;
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.bytes(&digits[i..])
-    }
-
-    /// The kernel's `%pI6`: eight groups of four lower-case hex digits (no `::`).
-    fn ipv6(&mut self, a: &[u8; 16]) -> Result<(), FormatError> {
-        for (i, pair) in a.chunks_exact(2).enumerate() {
-            if i > 0 {
-                self.byte(b':')?;
-            }
-            for b in pair {
-                self.byte(HEX[usize::from(b >> 4)])?;
-                self.byte(HEX[usize::from(b & 0xf)])?;
-            }
-        }
+impl fmt::Write for Writer<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let dst = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
         Ok(())
     }
 }
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// The longest text [`format`] writes: `|2|` + a full IPv6 address + `|65535|`.
 pub const MAX_FORMATTED: usize = 3 + 39 + 7;
@@ -553,42 +522,23 @@ pub const MAX_FORMATTED: usize = 3 + 39 + 7;
 /// `%pI6` form); `229`: `|||port|`. `addr` is ignored for `229`.
 pub fn format(kind: Kind, addr: Addr, port: u16, buf: &mut [u8]) -> Result<usize, FormatError> {
     let mut w = Writer { buf, len: 0 };
-    match (kind, addr) {
-        (Kind::Port | Kind::Pasv, Addr::V4(a)) => {
-            for octet in a {
-                w.decimal(u32::from(octet))?;
-                w.byte(b',')?;
-            }
+    let written = match (kind, addr) {
+        (Kind::Port | Kind::Pasv, Addr::V4([a, b, c, d])) => {
             let [hi, lo] = port.to_be_bytes();
-            w.decimal(u32::from(hi))?;
-            w.byte(b',')?;
-            w.decimal(u32::from(lo))?;
+            write!(w, "{a},{b},{c},{d},{hi},{lo}")
         }
         (Kind::Port | Kind::Pasv, Addr::V6(_)) => return Err(FormatError::WrongFamily),
-        (Kind::Eprt, Addr::V4(a)) => {
-            w.bytes(b"|1|")?;
-            for (i, octet) in a.iter().enumerate() {
-                if i > 0 {
-                    w.byte(b'.')?;
-                }
-                w.decimal(u32::from(*octet))?;
+        (Kind::Eprt, Addr::V4([a, b, c, d])) => write!(w, "|1|{a}.{b}.{c}.{d}|{port}|"),
+        // The kernel's `%pI6`: eight groups of four lower-case hex digits (no `::`).
+        (Kind::Eprt, Addr::V6(a)) => w.write_str("|2|").and_then(|()| {
+            for (i, pair) in a.chunks_exact(2).enumerate() {
+                let sep = if i > 0 { ":" } else { "" };
+                write!(w, "{sep}{:02x}{:02x}", pair[0], pair[1])?;
             }
-            w.byte(b'|')?;
-            w.decimal(u32::from(port))?;
-            w.byte(b'|')?;
-        }
-        (Kind::Eprt, Addr::V6(a)) => {
-            w.bytes(b"|2|")?;
-            w.ipv6(&a)?;
-            w.byte(b'|')?;
-            w.decimal(u32::from(port))?;
-            w.byte(b'|')?;
-        }
-        (Kind::Epsv, _) => {
-            w.bytes(b"|||")?;
-            w.decimal(u32::from(port))?;
-            w.byte(b'|')?;
-        }
-    }
+            write!(w, "|{port}|")
+        }),
+        (Kind::Epsv, _) => write!(w, "|||{port}|"),
+    };
+    written.map_err(|_| FormatError::NoRoom)?;
     Ok(w.len)
 }

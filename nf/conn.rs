@@ -8,11 +8,13 @@ use core::ffi::c_void;
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
-/// `NFPROTO_IPV4` (= `AF_INET`).
+/// `NFPROTO_IPV4` (= `AF_INET`), as conntrack stores a family.
 #[cfg_attr(nf_helper_api_7_3, allow(dead_code))]
-pub(crate) const NFPROTO_IPV4: u16 = 2;
+pub(crate) const NFPROTO_IPV4: u16 = bindings::NFPROTO_IPV4 as u16;
 /// `NFPROTO_IPV6` (= `AF_INET6`).
-pub(crate) const NFPROTO_IPV6: u16 = 10;
+pub(crate) const NFPROTO_IPV6: u16 = bindings::NFPROTO_IPV6 as u16;
+/// `IPPROTO_TCP`, as conntrack stores a layer 4 protocol.
+pub(crate) const IPPROTO_TCP: u8 = bindings::IPPROTO_TCP as u8;
 
 /// A conntrack entry handed to a helper callback.
 #[repr(transparent)]

@@ -3,9 +3,9 @@
 //! An expectation (`struct nf_conntrack_expect`): a connection a helper announces, which
 //! conntrack will then treat as RELATED.
 
+use super::adapter::{self, PacketConn};
 use super::bindings;
 use super::conn::{Direction, InetAddr};
-use super::helper::PacketConn;
 use core::ptr::NonNull;
 use kernel::error::to_result;
 use kernel::prelude::*;
@@ -13,7 +13,7 @@ use kernel::prelude::*;
 /// What an expectation expects: a connection of `family` and layer 4 `proto` from `src`
 /// (any if `None`) to `dst`, ports in host order (any source port if `None`).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Expected {
+pub(crate) struct ExpectedConn {
     /// `NFPROTO_IPV4` or `NFPROTO_IPV6`.
     pub(crate) family: u16,
     pub(crate) src: Option<InetAddr>,
@@ -39,7 +39,7 @@ impl Expectation {
     /// A new expectation of connections related to `master`, the conntrack of the packet
     /// being helped (`nf_ct_expect_alloc`, `nf_ct_expect_init`, default class). `None` if
     /// the allocation failed.
-    pub(crate) fn new(master: &PacketConn<'_>, what: &Expected) -> Option<Self> {
+    pub(crate) fn new(master: &PacketConn<'_>, what: &ExpectedConn) -> Option<Self> {
         // SAFETY: `master` is the valid conntrack of the packet a `help` callback handles
         // (only that callback makes a `PacketConn`): the packet path, where the kernel allows
         // expectations.
@@ -97,15 +97,17 @@ impl Expectation {
             *mut bindings::nf_conntrack_expect,
         ) = match mapping {
             NatMapping::FollowMaster => bindings::nf_nat_follow_master,
-            NatMapping::Module => bindings::nf_ftp_rs_nat_expected,
+            NatMapping::InNatPorts => adapter::nf_ftp_rs_nat_expected,
         };
         let port = self.dst_port();
         // SAFETY: the expectation is live and unregistered (type invariant): no other CPU
-        // reads it yet. The port union is 2 bytes, the port in network order. Both functions
-        // have the C type of `expectfn` (`nf_ftp_rs_nat_expected` is defined in C,
-        // nf/trampolines.c, for kCFI).
+        // reads it yet. The port is written through a raw pointer to the union's `tcp` member
+        // (see `tuple_dst_port`). Both functions have the C type of `expectfn` (the Rust
+        // one's is checked by the compiler, and kCFI hashes it as C's: nf/adapter.rs).
         unsafe {
-            core::ptr::write((&raw mut (*exp).saved_proto).cast::<u16>(), port.to_be());
+            (&raw mut (*exp).saved_proto.tcp)
+                .cast::<u16>()
+                .write(port.to_be());
             (*exp).dir = dir as bindings::ip_conntrack_dir;
             (*exp).expectfn = Some(expectfn);
         }
@@ -114,13 +116,21 @@ impl Expectation {
     /// Registers the expectation with destination port `port` (host order). If an
     /// expectation of that tuple exists already (`EBUSY`), the expectation is handed back
     /// unchanged otherwise, to try another port.
-    pub(crate) fn register_on_port(self, port: u16) -> Result<Registered, RegisterError> {
+    pub(crate) fn register_on_port(
+        self,
+        port: u16,
+    ) -> Result<RegisteredExpectation, RegisterError> {
         let exp = self.0.as_ptr();
-        // SAFETY: live and unregistered (type invariant): no other CPU reads it yet.
-        unsafe { core::ptr::write((&raw mut (*exp).tuple.dst.u).cast::<u16>(), port.to_be()) };
+        // SAFETY: live and unregistered (type invariant): no other CPU reads it yet; written
+        // through a raw pointer to the union's `tcp` member (see `tuple_dst_port`).
+        unsafe {
+            (&raw mut (*exp).tuple.dst.u.tcp)
+                .cast::<u16>()
+                .write(port.to_be())
+        };
         // SAFETY: live, initialized, not registered (type invariant).
         match to_result(unsafe { bindings::nf_ct_expect_related(exp, 0) }) {
-            Ok(()) => Ok(Registered(core::mem::ManuallyDrop::new(self).0)),
+            Ok(()) => Ok(RegisteredExpectation(core::mem::ManuallyDrop::new(self).0)),
             Err(e) if e == EBUSY => Err(RegisterError::Busy(self)),
             Err(_) => Err(RegisterError::Failed),
         }
@@ -133,15 +143,15 @@ impl Expectation {
     /// it registered, 0 for none, so a registration on port 0 looks like a failure. As after
     /// `nf_nat_ftp`, that expectation then stays in the table until it times out or its
     /// master goes.
-    pub(crate) fn register_near_port(self) -> Option<Registered> {
+    pub(crate) fn register_near_port(self) -> Option<RegisteredExpectation> {
         let port = self.dst_port();
         // SAFETY: live, initialized, not registered (type invariant); the function sets the
         // tuple's port and registers it at most once (the table takes its own references).
         let found = unsafe { bindings::nf_nat_exp_find_port(self.0.as_ptr(), port) };
-        // INVARIANT (of `Registered`): registered when `found != 0`; our reference moves
+        // INVARIANT (of `RegisteredExpectation`): registered when `found != 0`; our reference moves
         // over. Otherwise `self` drops here and puts our reference, registered (on port 0)
         // or not: the table's references are not ours.
-        (found != 0).then(|| Registered(core::mem::ManuallyDrop::new(self).0))
+        (found != 0).then(|| RegisteredExpectation(core::mem::ManuallyDrop::new(self).0))
     }
 }
 
@@ -162,9 +172,11 @@ pub(crate) fn random_below(ceil: u32) -> u32 {
 ///
 /// `exp` points to a live expectation whose tuple no other CPU writes during the call.
 unsafe fn tuple_dst_port(exp: *const bindings::nf_conntrack_expect) -> u16 {
-    // SAFETY: live by the caller's guarantee and not written meanwhile; the port union is 2
-    // bytes, the port in network order.
-    u16::from_be(unsafe { core::ptr::read((&raw const (*exp).tuple.dst.u).cast::<u16>()) })
+    // SAFETY: live by the caller's guarantee and not written meanwhile; the tuple was
+    // initialized by `nf_ct_expect_init` (or zeroed by the allocation). The union's `tcp`
+    // member is its port (network order), read through a raw pointer: bindgen's union
+    // fields are zero-sized markers, so a reference to one would not cover the port.
+    u16::from_be(unsafe { (&raw const (*exp).tuple.dst.u.tcp).cast::<u16>().read() })
 }
 
 /// How the NAT core maps a connection that arrives as expected (C's `exp->expectfn`).
@@ -172,8 +184,8 @@ unsafe fn tuple_dst_port(exp: *const bindings::nf_conntrack_expect) -> u16 {
 pub(crate) enum NatMapping {
     /// The kernel's `nf_nat_follow_master`: as the master, the port back to the saved one.
     FollowMaster,
-    /// This module's expectfn (`nf_ftp_rs_nat_expected`, nf/nat.rs).
-    Module,
+    /// This module's expectfn (`nf_ftp_rs_nat_expected`, nf/adapter.rs).
+    InNatPorts,
 }
 
 /// Why [`Expectation::register_on_port`] did not register.
@@ -189,9 +201,9 @@ pub(crate) enum RegisterError {
 /// # Invariants
 ///
 /// `self.0` was registered by this module and this value owns one reference to it.
-pub(crate) struct Registered(NonNull<bindings::nf_conntrack_expect>);
+pub(crate) struct RegisteredExpectation(NonNull<bindings::nf_conntrack_expect>);
 
-impl Registered {
+impl RegisteredExpectation {
     /// The port the expectation was registered on, in host order.
     pub(crate) fn dst_port(&self) -> u16 {
         // SAFETY: the expectation is live (we hold a reference); its tuple does not change
@@ -210,7 +222,7 @@ impl Registered {
     }
 }
 
-impl Drop for Registered {
+impl Drop for RegisteredExpectation {
     fn drop(&mut self) {
         // SAFETY: `self` owns one reference (type invariant).
         unsafe { bindings::nf_ct_expect_put(self.0.as_ptr()) };

@@ -7,16 +7,6 @@
 
 unsigned int nf_ftp_rs_net_id __read_mostly;
 
-static int nf_ftp_rs_net_init(struct net *net)
-{
-	return nf_ftp_rs_net_init_rust(net, net_generic(net, nf_ftp_rs_net_id));
-}
-
-static void nf_ftp_rs_net_exit(struct net *net)
-{
-	nf_ftp_rs_net_exit_rust(net, net_generic(net, nf_ftp_rs_net_id));
-}
-
 struct pernet_operations nf_ftp_rs_net_ops = {
 	.init = nf_ftp_rs_net_init,
 	.exit = nf_ftp_rs_net_exit,
@@ -24,11 +14,14 @@ struct pernet_operations nf_ftp_rs_net_ops = {
 	.size = sizeof(struct nf_ftp_rs_net),
 };
 
-static int nf_ftp_rs_net_show(struct seq_file *seq, void *v)
+struct nf_ftp_rs_net *nf_ftp_rs_net_generic(struct net *net)
 {
-	struct net *net = seq_file_single_net(seq);
+	return net_generic(net, nf_ftp_rs_net_id);
+}
 
-	return nf_ftp_rs_net_show_rust(seq, net_generic(net, nf_ftp_rs_net_id));
+struct nf_ftp_rs_net *nf_ftp_rs_net_of_seq(struct seq_file *seq)
+{
+	return nf_ftp_rs_net_generic(seq_file_single_net(seq));
 }
 
 struct proc_dir_entry *nf_ftp_rs_net_proc_create(struct net *net, const char *name)

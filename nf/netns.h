@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Per-network-namespace state of nf/netns.rs: its pernet_operations and the /proc/net file's
- * show callback (C entry points of the exact C types, for kCFI, as in trampolines.h), and
- * the per-CPU counter operations, which the kernel has only as macros (this_cpu_inc(),
- * per_cpu_ptr(), net_generic() is inline).
+ * Per-network-namespace state of nf/netns.rs: its pernet_operations (whose callbacks are in
+ * nf/adapter.rs), and what the kernel has only as macros or inline functions: the per-CPU
+ * counter operations (this_cpu_inc(), per_cpu_ptr()) and net_generic().
  */
 #ifndef NF_FTP_RS_NETNS_H
 #define NF_FTP_RS_NETNS_H
@@ -26,10 +25,20 @@ struct nf_ftp_rs_net {
 	unsigned int count;
 };
 
+/* Its callbacks and the /proc/net file's show: entry points in nf/adapter.rs. */
+int nf_ftp_rs_net_init(struct net *net);
+void nf_ftp_rs_net_exit(struct net *net);
+int nf_ftp_rs_net_show(struct seq_file *seq, void *v);
+
 /* Registered by nf/netns.rs with register_pernet_subsys(). */
 extern struct pernet_operations nf_ftp_rs_net_ops;
 
-/* Creates /proc/net/<name> in `net`, shown by nf_ftp_rs_net_show_rust(); NULL on failure. */
+/* The state of `net`, and of the namespace of a /proc/net file being shown. */
+struct nf_ftp_rs_net *nf_ftp_rs_net_generic(struct net *net);
+struct nf_ftp_rs_net *nf_ftp_rs_net_of_seq(struct seq_file *seq);
+
+/* Creates /proc/net/<name> in `net`, shown by nf_ftp_rs_net_show (nf/adapter.rs); NULL on
+ * failure. */
 struct proc_dir_entry *nf_ftp_rs_net_proc_create(struct net *net, const char *name);
 void nf_ftp_rs_net_proc_remove(struct net *net, const char *name);
 
@@ -56,10 +65,5 @@ static inline struct nf_ftp_rs_net *nf_ftp_rs_net_of(const struct nf_conn *ct)
 void nf_ftp_rs_net_count(struct nf_ftp_rs_net *n, unsigned int i);
 /* The sum over all CPUs of counter `i` (0 if the namespace has no such counter). */
 u64 nf_ftp_rs_net_sum(const struct nf_ftp_rs_net *n, unsigned int i);
-
-/* The Rust ends, defined in nf/netns.rs. */
-int nf_ftp_rs_net_init_rust(struct net *net, struct nf_ftp_rs_net *n);
-void nf_ftp_rs_net_exit_rust(struct net *net, struct nf_ftp_rs_net *n);
-int nf_ftp_rs_net_show_rust(struct seq_file *seq, const struct nf_ftp_rs_net *n);
 
 #endif

@@ -4,10 +4,10 @@
 //! into a `/proc/net` file that each namespace gets when it is created (or when the module
 //! loads) and loses when it exits (or when the module unloads).
 //!
-//! The C side (nf/netns.c) holds the `pernet_operations` and the file's show callback (C
-//! entry points of the exact C types, for kCFI), and allocates and sums the per-CPU
-//! counters, which the kernel does only with macros; the decisions (what to allocate, what to
-//! show) are here, and so is the increment on x86-64 ([`NetCounters::count`]).
+//! The C side (nf/netns.c) holds the `pernet_operations`, whose `init` and `exit` are entry
+//! points of nf/adapter.rs that call [`init`] and [`exit`] here, and allocates and sums the
+//! per-CPU counters, which the kernel does only with macros; the decisions (what to allocate,
+//! what to show) are here, and so is the increment on x86-64 ([`NetCounters::count`]).
 
 use super::bindings;
 use super::conn::Conn;
@@ -144,18 +144,16 @@ impl Drop for PernetRegistration {
     }
 }
 
-/// The Rust end of the subsystem's init (nf/netns.c): a new namespace (or every existing
-/// one, at registration) gets zeroed counters and its file.
+/// Sets up the namespace `net` (the subsystem's `init`, nf/adapter.rs): zeroed counters and
+/// its file.
 ///
 /// # Safety
 ///
-/// `net` is the namespace being set up and `n` its `net_generic` area, zeroed, which no one
-/// else uses until this returns.
-#[no_mangle]
-unsafe extern "C" fn nf_ftp_rs_net_init_rust(
-    net: *mut bindings::net,
-    n: *mut bindings::nf_ftp_rs_net,
-) -> c_int {
+/// `net` is the namespace being set up; its `net_generic` area is allocated, zeroed, and no
+/// one else uses it until this returns.
+pub(super) unsafe fn init(net: *mut bindings::net) -> c_int {
+    // SAFETY: `net` is valid and the subsystem's area exists (see `# Safety`).
+    let n = unsafe { bindings::nf_ftp_rs_net_generic(net) };
     // SAFETY: a plain allocation, zeroed.
     let counters = unsafe { bindings::nf_ftp_rs_net_alloc(Bound::NAMES.len() as c_uint) };
     if counters.is_null() {
@@ -181,20 +179,18 @@ unsafe extern "C" fn nf_ftp_rs_net_init_rust(
     0
 }
 
-/// The Rust end of the subsystem's exit (nf/netns.c): the namespace's file goes, then its
+/// Tears the namespace `net` down (the subsystem's `exit`): its file goes, then its
 /// counters.
 ///
 /// # Safety
 ///
-/// `net` is a namespace that init set up and that is going away (or the subsystem is being
-/// unregistered), `n` its `net_generic` area. No packet of it reaches this module's code any
-/// more: a dying namespace has no devices left when the subsystems' exits run, and at
-/// unregistration the helpers are gone (see `FtpHelperModule`).
-#[no_mangle]
-unsafe extern "C" fn nf_ftp_rs_net_exit_rust(
-    net: *mut bindings::net,
-    n: *mut bindings::nf_ftp_rs_net,
-) {
+/// `net` is a namespace that [`init`] set up and that is going away (or the subsystem is
+/// being unregistered). No packet of it reaches this module's code any more: a dying
+/// namespace has no devices left when the subsystems' exits run, and at unregistration the
+/// helpers are gone (see `FtpHelperModule`).
+pub(super) unsafe fn exit(net: *mut bindings::net) {
+    // SAFETY: `net` and its area are valid (see `# Safety`).
+    let n = unsafe { bindings::nf_ftp_rs_net_generic(net) };
     // SAFETY: init created the file; removing it waits for readers in its show callback.
     unsafe { bindings::nf_ftp_rs_net_proc_remove(net, Bound::FILE.as_char_ptr()) };
     // SAFETY: no reader (file gone) nor writer (see `# Safety`) is left.
@@ -206,20 +202,16 @@ unsafe extern "C" fn nf_ftp_rs_net_exit_rust(
     }
 }
 
-/// The Rust end of the file's show callback (nf/netns.c): one `name value` line per
-/// counter, each summed over the CPUs.
+/// Shows the file of `seq`'s namespace: one `name value` line per counter, each summed over
+/// the CPUs.
 ///
 /// # Safety
 ///
-/// `seq` is the seq_file being shown and `n` the `net_generic` area of the file's namespace,
-/// alive while its file is open (exit removes the file first).
-#[no_mangle]
-unsafe extern "C" fn nf_ftp_rs_net_show_rust(
-    seq: *mut bindings::seq_file,
-    n: *const bindings::nf_ftp_rs_net,
-) -> c_int {
-    // SAFETY: valid for the duration of the callback (see `# Safety`).
-    let seq = unsafe { SeqFile::from_raw(seq) };
+/// `seq` is the seq_file of a file [`init`] created, being shown (its namespace's area is
+/// alive while the file is open: [`exit`] removes the file first).
+pub(super) unsafe fn show(seq: *mut bindings::seq_file) -> c_int {
+    // SAFETY: see `# Safety`.
+    let (n, seq) = unsafe { (bindings::nf_ftp_rs_net_of_seq(seq), SeqFile::from_raw(seq)) };
     // SAFETY: `n` is alive (see `# Safety`); the C function checks the index.
     let sum = |i: usize| unsafe { bindings::nf_ftp_rs_net_sum(n, i as c_uint) };
     for (i, name) in Bound::NAMES.iter().enumerate() {

@@ -32,7 +32,7 @@ pub fn compare(data: &[u8], dir: Dir, family: Family) -> Result<(), String> {
         ) => {
             m.kind as u8 == kind
                 && (m.offset, m.len, m.port) == (off, len, port)
-                && m.addr.map_or(SENDER, |a| a.over(SENDER)) == addr
+                && m.addr.map_or(SENDER, |a| a.written_over(SENDER)) == addr
                 && m.offset + m.len <= data.len()
         }
         _ => false,

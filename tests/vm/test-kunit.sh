@@ -10,7 +10,7 @@ insmod "$FTP_RS_KO" ports=21,2121 || fail "insmod"
 # Every suite the sources declare must have run, by name (a suite compiled out or not
 # registered would otherwise pass unnoticed).
 results=()
-suites=$(sed -n 's/^#\[kunit_tests(\([a-z0-9_]*\))\]$/\1/p' ./*.rs nf/*.rs | paste -sd' ')
+suites=$(sed -n 's/^#\[kunit_tests(\([a-z0-9_]*\))\]$/\1/p' ./*.rs nf/*.rs tests/*.rs | paste -sd' ')
 [ -n "$suites" ] || fail "no #[kunit_tests(…)] suite found in the sources"
 for s in $suites; do
 	r=/sys/kernel/debug/kunit/$s/results

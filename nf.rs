@@ -2,8 +2,10 @@
 
 //! The thin layer over the C netfilter API: the only place in the module with `unsafe`.
 //!
-//! One file per C concept; the helper logic in the crate root uses only their safe API.
+//! One file per C concept; every function the kernel calls is in [`adapter`]. The helper
+//! logic in the crate root uses only their safe API.
 
+pub(crate) mod adapter;
 pub(crate) mod bindings;
 pub(crate) mod conn;
 pub(crate) mod expect;
