@@ -20,6 +20,16 @@ log() {
 	echo "==> $*" >&2
 }
 
+# build_clean WHAT LOG COMMAND...: runs a build, its output into LOG; dies if it fails (the
+# log shown) or if it warns (a compiler's or clippy's warning or error line, shown).
+build_clean() {
+	local what=$1 log=$2
+	shift 2
+	"$@" >"$log" 2>&1 || { cat "$log" >&2; die "$what failed (log: $log)"; }
+	! grep -E '(^|: )(warning|error)(\[[A-Za-z0-9_]+\])?:' "$log" >&2 ||
+		die "$what warns (above; log: $log)"
+}
+
 # debian_mirror: the Debian archive this machine's own apt sources use for bookworm (one-line
 # `deb` lists or deb822 `.sources`), without a trailing slash; NF_FTP_RS_DEBIAN_MIRROR
 # overrides it. Backports, trixie and the chroot come from the same archive: an operator

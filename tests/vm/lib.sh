@@ -43,9 +43,10 @@ rs_counter() {
 }
 
 # compare_c_rust DETAIL: the C/Rust table of a differential test. For each NAME of CASES (the
-# text before the first '|'), RESULT[c,NAME] and RESULT[rust,NAME] are "OUTCOME; DETAILS";
-# prints both outcomes and Rust's details (C's too where they differ), and fails if Rust's
-# outcome is not "ok" or anything differs from C.
+# text before the first '|'), RESULT[c,NAME] and RESULT[rust,NAME] are "OUTCOME; DETAILS"
+# (DETAILS' first line is printed; any further lines are compared too, and printed where C
+# and Rust differ); prints both outcomes and Rust's details (C's too where they differ), and
+# fails if Rust's outcome is not "ok" or anything differs from C.
 compare_c_rust() {
 	local label=$1 bad=0 c name cr rr mark
 	printf '%-16s | %-40s | %s\n' scenario C Rust
@@ -58,8 +59,11 @@ compare_c_rust() {
 			bad=$((bad + 1))
 		fi
 		printf '%-16s | %-40s | %s%s\n' "$name" "${cr%%;*}" "${rr%%;*}" "$mark"
-		printf '%-16s   %s: %s\n' "" "$label" "${rr#*; }"
-		[ "$cr" = "$rr" ] || printf '%-16s   %s (C): %s\n' "" "$label" "${cr#*; }"
+		printf '%-16s   %s: %s\n' "" "$label" "$(head -1 <<<"${rr#*; }")"
+		if [ "$cr" != "$rr" ]; then
+			printf '%-16s   %s (C): %s\n' "" "$label" "$(head -1 <<<"${cr#*; }")"
+			[[ "$cr$rr" == *$'\n'* ]] && printf 'C:\n%s\nRust:\n%s\n' "$cr" "$rr"
+		fi
 	done
 	[ $bad = 0 ] || fail "$bad scenarios fail with Rust or differ from C"
 }

@@ -144,6 +144,12 @@ wait_listening() {
 	return 1
 }
 
+# expectations [TEXT]: how many expectations the router holds (only those whose line in
+# `conntrack -L expect` holds TEXT, if given).
+expectations() {
+	$RT conntrack -L expect 2>/dev/null | grep -F -- "${1:-proto=}" | grep -c proto=
+}
+
 # ftp_get URL CURL-OPTIONS...: downloads file.bin; 0 if the content is right. curl's limits
 # are for hangs only (30 s to connect, 60 s in all). A negative control, whose data
 # connection the firewall drops (no SYN of it ever gets through), sets FTP_CONNECT_TIMEOUT=3.

@@ -19,10 +19,6 @@
 CYCLES=${LOAD_CYCLES:-100}
 CTL="python3 $PWD/tests/vm/ftpctl.py"
 
-expectations() {
-	$RT cat /proc/net/nf_conntrack_expect | wc -l
-}
-
 # Transfers in a loop until /tmp/faults.stop exists; counts ok/failed into $1. A transfer
 # whose data connection finds no helper (during a reload) fails after LOOP_CONNECT seconds
 # (default 3); where none may fail, the caller sets a limit only a hang reaches.
@@ -190,7 +186,7 @@ for i in $(seq 12); do
 		toggles=$((toggles + 1))
 	done
 	PS_PORT=2121 port_session "PORT 10,0,1,99,156,$i" >/dev/null
-	n=$($RT conntrack -L expect 2>/dev/null | grep -c "dst=10.0.1.99 sport=0 dport=$((156 * 256 + i)) ")
+	n=$(expectations "dst=10.0.1.99 sport=0 dport=$((156 * 256 + i)) ")
 	expect_eq "probe $i (loose=$v): expectations for the third party's port" $v "$n" >/dev/null
 	if [ $v = 1 ]; then followed=$((followed + 1)); else refused=$((refused + 1)); fi
 done

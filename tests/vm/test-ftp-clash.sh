@@ -21,12 +21,12 @@ clash() {
 	wait_listening ftp-sv 21 && wait_listening ftp-sv 2121 || fail "$impl: the scripted servers do not listen"
 	SYNC=/tmp/clash-sync1 OUT=/tmp/clash-cli1 $CL $CTL client 10.0.2.2 21 "${FIRST[@]}" &
 	for i in $(seq 600); do
-		$RT conntrack -L expect 2>/dev/null | grep -q proto= && break
+		[ "$(expectations)" -gt 0 ] && break
 		sleep 0.1
 	done
 	dmesg_mark
 	SYNC=/tmp/clash-sync2 OUT=/tmp/clash-cli2 $CL $CTL client 10.0.2.2 2121 "${SECOND[@]}"
-	echo "expectations: $($RT conntrack -L expect 2>/dev/null | grep -c proto=)"
+	echo "expectations: $(expectations)"
 	grep -q 'PORT' /tmp/clash-srv2 && echo "second PORT: delivered" || echo "second PORT: dropped"
 	echo "log: $(helper_drops_since_mark)"
 	[ "$impl" = rust ] && rs_counter ftp-rt expect_add_failed >/tmp/clash-counter

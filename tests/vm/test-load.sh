@@ -20,10 +20,6 @@ MODES=("ftp://10.0.2.2|" "ftp://10.0.2.2|--disable-epsv" "ftp://10.0.2.2|-P -"
 	"ftp://10.0.2.2|-P - --disable-eprt" "ftp://[fd00:2::2]|" "ftp://[fd00:2::2]|-P -")
 KMEMLEAK=/sys/kernel/debug/kmemleak
 
-expectations() {
-	$RT cat /proc/net/nf_conntrack_expect | wc -l
-}
-
 trap 'topo_down; helper_unload' EXIT
 topo_up || fail "network set-up"
 ftpd_start 21 || fail "vsftpd on 21"

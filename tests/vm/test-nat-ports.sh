@@ -130,11 +130,11 @@ wait_listening ftp-sv 21 || fail "the scripted server does not listen on 21"
 SYNC=/tmp/np-sync-a OUT=/tmp/np-cl-a $CL $CTL client 10.0.2.2 21 "${A[@]}" &
 ca=$!
 for i in $(seq 600); do
-	[ "$($RT conntrack -L expect 2>/dev/null | grep -c proto=)" = 1 ] && break
+	[ "$(expectations)" = 1 ] && break
 	sleep 0.1
 done
-expect_eq "expectations after the first session's PORT" 1 "$($RT conntrack -L expect 2>/dev/null | grep -c proto=)"
-$RT conntrack -L expect 2>/dev/null | grep -q "dport=$FIRST " || fail "the expectation is not on port $FIRST"
+expect_eq "expectations after the first session's PORT" 1 "$(expectations)"
+[ "$(expectations "dport=$FIRST ")" = 1 ] || fail "the expectation is not on port $FIRST"
 SYNC=/tmp/np-sync-b OUT=/tmp/np-srv-b $SV $CTL server 2121 "$U" "$R331" 'c:PORT 10,0,1,2,39,17\r\n' &
 sb=$!
 wait_listening ftp-sv 2121 || fail "the scripted server does not listen on 2121"
@@ -144,7 +144,7 @@ wait $cb $sb
 grep -aq PORT /tmp/np-srv-b && fail "the second session's PORT reached the server"
 echo "ok: the second session's PORT was dropped"
 expect_eq "expectations while the first session holds the port" 1 \
-	"$($RT conntrack -L expect 2>/dev/null | grep -c proto=)"
+	"$(expectations)"
 dmesg | grep -q 'dropping packet: all ports in use' || fail "no 'all ports in use' line in the log"
 expect_eq "the module's nat_all_ports_in_use counter moved" yes "$([ "$(rs_counter ftp-rt nat_all_ports_in_use)" -ge 1 ] && echo yes)"
 expect_eq "the module's nat_rewritten counter moved (the first session's PORT)" yes "$([ "$(rs_counter ftp-rt nat_rewritten)" -ge 1 ] && echo yes)"
@@ -155,4 +155,4 @@ grep -aq "PORT 10,0,2,1,7,208" /tmp/np-srv-a || fail "the first session's PORT w
 # The control connections go: their expectations go with them; nothing else is left.
 $RT conntrack -D -p tcp --dport 21 >/dev/null 2>&1
 $RT conntrack -D -p tcp --dport 2121 >/dev/null 2>&1
-expect_eq "expectations left" 0 "$($RT conntrack -L expect 2>/dev/null | grep -c proto=)"
+expect_eq "expectations left" 0 "$(expectations)"

@@ -23,15 +23,15 @@ unload_live() {
 	local cli=$! i
 	# Until the PORT command went through (slow kernels take their time).
 	for i in $(seq 600); do
-		$RT conntrack -L expect 2>/dev/null | grep -q proto= && break
+		[ "$(expectations)" -gt 0 ] && break
 		sleep 0.1
 	done
-	echo "before: $($RT conntrack -L expect 2>/dev/null | grep -c proto=) expectations"
+	echo "before: $(expectations) expectations"
 	echo "before: $($RT conntrack -L 2>/dev/null | grep -c 'helper=ftp') connections with helper=ftp"
 	fw_down
 	[ "$impl" = c ] && rmmod nf_nat_ftp
 	rmmod "$module" && echo "rmmod: ok"
-	echo "after: $($RT conntrack -L expect 2>/dev/null | grep -c proto=) expectations"
+	echo "after: $(expectations) expectations"
 	echo "after: $($RT conntrack -L 2>/dev/null | grep -c 'helper=ftp') connections with helper=ftp"
 	echo "after: $($RT conntrack -L 2>/dev/null | grep -c 'dport=21 ') control connections"
 	touch /tmp/unload.done
