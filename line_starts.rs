@@ -72,9 +72,9 @@ impl LineStarts {
         }
     }
 
-    /// Whether a segment of `dir` starting at `seq` starts a line. On every packet: inline,
-    /// no iterator (the project kernel is built for size). Relaxed: a word is read whole, and
-    /// nothing else is read through it.
+    /// Whether a segment of `dir` starting at `seq` starts a line (on every packet: no
+    /// iterator, see the crate root on inlining). Relaxed: a word is read whole, and nothing
+    /// else is read through it.
     #[inline]
     pub fn starts_line(&self, dir: Dir, seq: u32) -> bool {
         let slots = self.slots(dir);

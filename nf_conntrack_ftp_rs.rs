@@ -5,6 +5,14 @@
 //! A drop-in for `nf_conntrack_ftp` and `nf_nat_ftp`: load it with `ports=` and `loose=`
 //! (and, beyond the C, `nat_ports=`), then assign the helper with an nftables `ct helper`
 //! object of type "ftp". Under NAT it rewrites what it finds (nat.rs).
+//!
+//! Inlining, once for the whole module: what every segment runs (`help`, the line-start
+//! check, the counters' increment, the skb reads) is `#[inline]` into the C trampoline's
+//! Rust end, so that a segment inside a line costs no call; what only a segment at a line
+//! start reaches is out of line (`at_line_start`, the copy of a non-linear payload, the
+//! parser's reading of numbers); the parser's "no command here", which most lines get, is
+//! inline. The project kernel is built for size:
+//! without these attributes the compiler chooses otherwise (docs/benchmark.md).
 
 use counters::Counter;
 use kernel::prelude::*;
@@ -144,8 +152,7 @@ impl Ftp {
     }
 
     /// The parser's verdict on the payload `dataoff..dataoff + datalen` of a segment: read in
-    /// place where linear (inline: every parsed line of a linear packet comes here), else
-    /// copied into [`SCRATCH`]. `None` if it cannot be read.
+    /// place where linear, else copied into [`SCRATCH`]. `None` if it cannot be read.
     #[inline]
     fn parse(skb: &Skb, dataoff: u32, datalen: u32, ct: &Conn, dir: Direction) -> Option<Outcome> {
         let (dir, family) = (Self::parser_dir(dir), Self::family(ct));
@@ -172,7 +179,7 @@ impl Ftp {
     }
 
     /// What a segment whose payload starts at `dataoff` and at a line start (or picked up)
-    /// leads to. Out of line, so that the common case, a segment inside a line, stays short.
+    /// leads to.
     #[inline(never)]
     fn at_line_start(seg: &mut Segment<'_, '_>, dataoff: u32) -> Decision {
         let datalen = seg.skb.len() - dataoff;
@@ -186,7 +193,6 @@ impl Ftp {
     }
 
     /// What a segment at a line start (or picked up) leads to, by the parser's `outcome`.
-    /// Inline: most lines hold no command.
     #[inline]
     fn decide(seg: &mut Segment<'_, '_>, outcome: Outcome) -> Decision {
         match outcome {
@@ -254,7 +260,6 @@ impl Ftp {
 impl Helper for Ftp {
     type Data = LineStarts;
 
-    // Inline into the callback's entry point: one call fewer on every packet.
     #[inline]
     fn help(
         skb: &mut Skb,

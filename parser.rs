@@ -143,8 +143,8 @@ const SEARCH_REPLY: [Search; 2] = [
 ];
 
 /// Parses the payload of one segment sent in direction `dir` of a control connection of
-/// family `family`. Inline: most lines match no pattern, and that is decided on their first
-/// bytes (the numbers are read out of line, in [`read_numbers`]).
+/// family `family`. Most lines match no pattern, which is decided on their first bytes; the
+/// numbers are read in [`read_numbers`].
 #[inline]
 pub fn parse(payload: &[u8], dir: Dir, family: Family) -> Outcome {
     let table = match dir {
