@@ -11,8 +11,8 @@
 //! Rust end, so that a segment inside a line costs no call; what only a segment at a line
 //! start reaches is out of line (`at_line_start`, the copy of a non-linear payload, the
 //! parser's reading of numbers); the parser's "no command here", which most lines get, is
-//! inline. The project kernel is built for size:
-//! without these attributes the compiler chooses otherwise (docs/benchmark.md).
+//! inline. The project kernel is built for size: without these attributes the compiler
+//! chooses otherwise (docs/benchmark.md).
 
 use counters::Counter;
 use kernel::prelude::*;

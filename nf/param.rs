@@ -80,7 +80,10 @@ impl PortRange {
         };
         let (first, last) = match text.iter().position(|&b| b == b'-') {
             Some(i) => (port(&text[..i])?, port(&text[i + 1..])?),
-            None => (port(text)?, port(text)?),
+            None => {
+                let p = port(text)?;
+                (p, p)
+            }
         };
         if first > last {
             return Err(());
