@@ -56,7 +56,29 @@ struct kind {
 	unsigned int len;	/* payload length; 0: strlen(text) */
 	const char *text;	/* payload format, %u: the client's last address byte; repeated
 				 * to fill long kinds */
+	int cmd;		/* what a call must do (the guards check it): enum cmd */
 };
+
+/*
+ * What a call of a kind does, the same for both helpers: at a line start, parse and find no
+ * command (LINE), a complete command that creates an expectation (PORT..EPSV: this module's
+ * counter match_port.. and expect_created), or a partial PORT, dropped. NONE: not at a line
+ * start, nothing parsed.
+ */
+enum cmd { NONE, LINE, PORT, EPRT, PASV, EPSV, PARTIAL, NCMD };
+static const char *const cmd_counter[NCMD] = {
+	"", "", "match_port", "match_eprt", "match_227", "match_229", "partial_dropped",
+};
+
+static int cmd_verdict(int cmd)
+{
+	return cmd == PARTIAL ? NF_DROP : NF_ACCEPT;
+}
+
+static int cmd_expects(int cmd)
+{
+	return cmd >= PORT && cmd <= EPSV;
+}
 
 /*
  * The client is 10.0.1.<client> / fd00:1::<client>, the server 10.0.2.2 / fd00:2::2 (as in
@@ -64,17 +86,17 @@ struct kind {
  * expectations do not clash.
  */
 static const struct kind kinds[] = {
-	{ "mid-line 1400 B", 0, ORIG, 0, 0, 1400, "data in the middle of a long line, " },
-	{ "line start, NOOP", 0, ORIG, 1, 0, 0, "NOOP\r\n" },
-	{ "line start, 230 reply", 0, REPLY, 1, 0, 0, "230 Login successful.\r\n" },
-	{ "PORT", 0, ORIG, 1, 0, 0, "PORT 10,0,1,%u,117,48\r\n" },
-	{ "EPRT v4", 0, ORIG, 1, 0, 0, "EPRT |1|10.0.1.%u|30000|\r\n" },
-	{ "EPRT v6", 1, ORIG, 1, 0, 0, "EPRT |2|fd00:1::%x|30000|\r\n" },
-	{ "227", 0, REPLY, 1, 0, 0, "227 Entering Passive Mode (10,0,2,2,117,48).\r\n" },
-	{ "229", 0, REPLY, 1, 0, 0, "229 Entering Extended Passive Mode (|||30000|)\r\n" },
-	{ "partial PORT (dropped)", 0, ORIG, 1, 0, 0, "PORT 10,0,1,2,1" },
-	{ "multi-line reply 1400 B", 0, REPLY, 1, 0, 1400, "214-The following commands are recognized.\r\n" },
-	{ "non-linear 9000 B", 0, ORIG, 1, 1, 9000, "STOR some-file-with-a-long-name.bin\r\n" },
+	{ "mid-line 1400 B", 0, ORIG, 0, 0, 1400, "data in the middle of a long line, ", NONE },
+	{ "line start, NOOP", 0, ORIG, 1, 0, 0, "NOOP\r\n", LINE },
+	{ "line start, 230 reply", 0, REPLY, 1, 0, 0, "230 Login successful.\r\n", LINE },
+	{ "PORT", 0, ORIG, 1, 0, 0, "PORT 10,0,1,%u,117,48\r\n", PORT },
+	{ "EPRT v4", 0, ORIG, 1, 0, 0, "EPRT |1|10.0.1.%u|30000|\r\n", EPRT },
+	{ "EPRT v6", 1, ORIG, 1, 0, 0, "EPRT |2|fd00:1::%x|30000|\r\n", EPRT },
+	{ "227", 0, REPLY, 1, 0, 0, "227 Entering Passive Mode (10,0,2,2,117,48).\r\n", PASV },
+	{ "229", 0, REPLY, 1, 0, 0, "229 Entering Extended Passive Mode (|||30000|)\r\n", EPSV },
+	{ "partial PORT (dropped)", 0, ORIG, 1, 0, 0, "PORT 10,0,1,2,1", PARTIAL },
+	{ "multi-line reply 1400 B", 0, REPLY, 1, 0, 1400, "214-The following commands are recognized.\r\n", LINE },
+	{ "non-linear 9000 B", 0, ORIG, 1, 1, 9000, "STOR some-file-with-a-long-name.bin\r\n", LINE },
 };
 #define NKINDS ARRAY_SIZE(kinds)
 
@@ -86,6 +108,8 @@ struct helper_ref {
 	const char *name;
 	struct nf_conntrack_helper *h4, *h6;
 };
+
+static struct helper_ref refs[2];
 
 /*
  * One conntrack and the packet of one kind, for one helper. A non-linear kind has a fresh
@@ -101,7 +125,19 @@ struct flow {
 	u8 client;
 	struct sk_buff **pool;
 	unsigned int npool;
+	unsigned int who;	/* 0: the C helper, 1: this module */
+	u64 calls;		/* help() calls made on this flow */
+	u64 wrong;		/* of those, calls whose verdict was not the kind's */
 };
+
+/*
+ * The guards: what each helper was asked to do, summed over the flows when they are freed,
+ * so that a helper that skipped its work (a wrong verdict, no expectation, fewer lines
+ * parsed than the calls made at line starts) fails the run instead of looking fast.
+ */
+static u64 done_calls[2][NCMD];
+static u64 wrong_verdicts[2];
+static unsigned int missing_expectations[2];
 
 static void fill_tuple(struct nf_conntrack_tuple *t, int v6, int reply, u8 client)
 {
@@ -242,8 +278,23 @@ static int call(struct flow *f)
 	const struct nf_conntrack_helper *h = rcu_dereference(help->helper);
 	int (*fn)(struct sk_buff *, unsigned int, struct nf_conn *, enum ip_conntrack_info);
 
+	int verdict;
+
 	fn = rcu_dereference(h->help);
-	return fn(f->skb, f->protoff, f->ct, f->ctinfo);
+	verdict = fn(f->skb, f->protoff, f->ct, f->ctinfo);
+	f->calls++;
+	if (verdict != cmd_verdict(f->kind->cmd))
+		f->wrong++;
+	return verdict;
+}
+
+/* Guard: after its calls, a flow's conntrack holds the one expectation its kind creates. */
+static void check_expectation(const struct flow *f)
+{
+	const struct nf_conn_help *help = nfct_help(f->ct);
+
+	if (help->expecting[NF_CT_EXPECT_CLASS_DEFAULT] != cmd_expects(f->kind->cmd))
+		missing_expectations[f->who]++;
 }
 
 static void pool_free(struct flow *f)
@@ -274,6 +325,11 @@ static int pool_fill(struct flow *f, unsigned int n)
 
 static void flow_free(struct flow *f)
 {
+	if (f->kind) {
+		done_calls[f->who][f->kind->cmd] += f->calls;
+		wrong_verdicts[f->who] += f->wrong;
+		f->calls = f->wrong = 0;
+	}
 	if (!IS_ERR_OR_NULL(f->ct))
 		ct_free(f->ct);
 	kfree_skb(f->skb);
@@ -285,14 +341,14 @@ static void flow_free(struct flow *f)
 /* A conntrack of kind k with its packet; primed so that a line-start kind starts a line. */
 static int flow_new(struct flow *f, struct helper_ref *ref, const struct kind *k, u8 client)
 {
-	static const struct kind prime4 = { "", 0, ORIG, 0, 0, 0, "NOOP\r\n" };
+	static const struct kind prime4 = { "", 0, ORIG, 0, 0, 0, "NOOP\r\n", NONE };
 	struct kind prime = prime4;
 	struct sk_buff *p;
 
+	memset(f, 0, sizeof(*f));
+	f->who = ref - refs;
 	f->kind = k;
 	f->client = client;
-	f->pool = NULL;
-	f->npool = 0;
 	f->ct = ct_new(ref, k->v6, client);
 	if (IS_ERR(f->ct))
 		return PTR_ERR(f->ct);
@@ -305,7 +361,8 @@ static int flow_new(struct flow *f, struct helper_ref *ref, const struct kind *k
 	f->ctinfo = k->dir == REPLY ? IP_CT_ESTABLISHED_REPLY : IP_CT_ESTABLISHED;
 	if (k->line_start) {
 		/* A 6-byte line just before: the helper remembers that a line starts at SEQ_LINE. */
-		struct flow pf = { .ct = f->ct, .protoff = f->protoff, .ctinfo = f->ctinfo };
+		struct flow pf = { .ct = f->ct, .protoff = f->protoff, .ctinfo = f->ctinfo,
+				   .kind = &prime };
 
 		prime.v6 = k->v6;
 		prime.dir = k->dir;
@@ -321,6 +378,9 @@ static int flow_new(struct flow *f, struct helper_ref *ref, const struct kind *k
 		local_bh_enable();
 		rcu_read_unlock();
 		kfree_skb(p);
+		/* Not at a line start (none is known yet): a segment, not parsed. */
+		done_calls[f->who][NONE]++;
+		wrong_verdicts[f->who] += pf.wrong;
 	}
 	return 0;
 }
@@ -389,20 +449,28 @@ static void ratio(char *buf, size_t len, u64 b, u64 a)
 	snprintf(buf, len, "%llu.%03llu", div_u64(r, 1000), r % 1000);
 }
 
-static struct helper_ref refs[2];
-
-/* One row of the table: the rounds' ns per packet of C (v[0]) and Rust (v[1]), sorted here. */
+/*
+ * One row of the table: the rounds' ns per packet of C (v[0]) and Rust (v[1]), and the ratio
+ * of each round's pair (C and Rust run one after the other in a round), sorted here: their
+ * median and spread. A spread that contains 1.0 is no difference, and the row says so.
+ */
 static void report_row(const char *name, u64 v[2][MAX_ROUNDS])
 {
-	u64 med[2], lo[2], hi[2];
-	unsigned int i;
-	char q[16];
+	u64 med[2], lo[2], hi[2], q[MAX_ROUNDS], qmed, qlo, qhi;
+	unsigned int i, r;
+	char a[16], b[16], c[16];
 
+	for (r = 0; r < rounds; r++)
+		q[r] = v[0][r] ? div64_u64(v[1][r] * 1000, v[0][r]) : 0;
+	stats(q, rounds, &qmed, &qlo, &qhi);
 	for (i = 0; i < 2; i++)
 		stats(v[i], rounds, &med[i], &lo[i], &hi[i]);
-	ratio(q, sizeof(q), med[1], med[0]);
-	pr_info("nf_ftp_bench: %-26s %6llu (%4llu..%4llu) %6llu (%4llu..%4llu) %7s\n",
-		name, med[0], lo[0], hi[0], med[1], lo[1], hi[1], q);
+	ratio(a, sizeof(a), qmed, 1000);
+	ratio(b, sizeof(b), qlo, 1000);
+	ratio(c, sizeof(c), qhi, 1000);
+	pr_info("nf_ftp_bench: %-26s %6llu (%4llu..%4llu) %6llu (%4llu..%4llu) %s (%s..%s)%s\n",
+		name, med[0], lo[0], hi[0], med[1], lo[1], hi[1], a, b, c,
+		qlo <= 1000 && qhi >= 1000 ? " spread contains 1.0" : "");
 }
 
 static int per_kind(void)
@@ -414,7 +482,8 @@ static int per_kind(void)
 
 	pr_info("nf_ftp_bench: %u calls per kind and round, median of %u rounds (min..max); under TCG only the ratio means anything\n",
 		iters, rounds);
-	pr_info("nf_ftp_bench: %-26s %18s %18s %7s\n", "kind", "C ns/pkt", "Rust ns/pkt", "Rust/C");
+	pr_info("nf_ftp_bench: %-26s %18s %18s %s\n", "kind", "C ns/pkt", "Rust ns/pkt",
+		"Rust/C per round: median (min..max)");
 	for (k = 0; k < NKINDS; k++) {
 		for (i = 0; i < 2; i++) {
 			err = flow_new(&f[i], &refs[i], &kinds[k], 2);
@@ -435,6 +504,7 @@ static int per_kind(void)
 			for (i = 0; i < 2; i++) {
 				nf_ct_remove_expectations(f[!i].ct);
 				v[i][r] = time_calls(&f[i], iters);
+				check_expectation(&f[i]);
 			}
 		for (i = 0; i < 2; i++)
 			flow_free(&f[i]);
@@ -461,6 +531,8 @@ static int per_kind(void)
 				for (k = 0; k < ARRAY_SIZE(mix); k++)
 					total += time_calls(&mf[i][mix[k]], max(iters / 10, 1u));
 				v[i][r] = div_u64(total, ARRAY_SIZE(mix));
+				for (k = 0; k < ARRAY_SIZE(mix); k++)
+					check_expectation(&mf[i][mix[k]]);
 			}
 		report_row("mix (one CPU)", v);
 mix_out:
@@ -552,6 +624,8 @@ static int multi_cpu(struct helper_ref *ref, u64 *pps)
 	for (i = 0; i < ncpu; i++) {
 		if (w[i].task)
 			kthread_stop(w[i].task);
+		for (k = 0; k < ARRAY_SIZE(mix) && !err; k++)
+			check_expectation(&w[i].f[mix[k]]);
 		for (k = 0; k < NKINDS; k++)
 			if (w[i].f[k].ct || w[i].f[k].skb)
 				flow_free(&w[i].f[k]);
@@ -560,12 +634,41 @@ static int multi_cpu(struct helper_ref *ref, u64 *pps)
 	return err;
 }
 
+/*
+ * The guards' verdict: every call's verdict was its kind's and every master held its
+ * expectation, for both helpers; and the calls made to this module, as its counters must have
+ * counted them (tests/bench/run-in-vm.sh compares them with /proc/net/nf_conntrack_ftp_rs).
+ */
+static int guards(void)
+{
+	u64 all = 0, lines = 0, expected = 0;
+	unsigned int i, c;
+	int err = 0;
+
+	for (i = 0; i < 2; i++)
+		if (wrong_verdicts[i] || missing_expectations[i]) {
+			pr_err("nf_ftp_bench: guard: %s returned %llu wrong verdicts and left %u masters without their expectation\n",
+			       refs[i].name, wrong_verdicts[i], missing_expectations[i]);
+			err = -EPROTO;
+		}
+	for (c = 0; c < NCMD; c++) {
+		all += done_calls[1][c];
+		lines += c != NONE ? done_calls[1][c] : 0;
+		expected += cmd_expects(c) ? done_calls[1][c] : 0;
+	}
+	pr_info("nf_ftp_bench: counted: segments %llu lines_parsed %llu %s %llu %s %llu %s %llu %s %llu %s %llu expect_created %llu\n",
+		all, lines, cmd_counter[PORT], done_calls[1][PORT], cmd_counter[EPRT],
+		done_calls[1][EPRT], cmd_counter[PASV], done_calls[1][PASV], cmd_counter[EPSV],
+		done_calls[1][EPSV], cmd_counter[PARTIAL], done_calls[1][PARTIAL], expected);
+	return err;
+}
+
 static int __init nf_ftp_bench_init(void)
 {
 	static u64 pps[2][MAX_ROUNDS];
-	u64 med[2], lo[2], hi[2];
+	u64 med[2], lo[2], hi[2], q[MAX_ROUNDS], qmed, qlo, qhi;
 	unsigned int i, r;
-	char q[16];
+	char a[16], b[16], c[16];
 	int err = 0;
 
 	if (rounds < 1 || rounds > MAX_ROUNDS || !iters || !mt_packets)
@@ -593,12 +696,20 @@ static int __init nf_ftp_bench_init(void)
 			err = multi_cpu(&refs[i], &pps[i][r]);
 	if (err)
 		goto out;
+	for (r = 0; r < rounds; r++)
+		q[r] = pps[0][r] ? div64_u64(pps[1][r] * 1000, pps[0][r]) : 0;
+	stats(q, rounds, &qmed, &qlo, &qhi);
 	for (i = 0; i < 2; i++)
 		stats(pps[i], rounds, &med[i], &lo[i], &hi[i]);
-	ratio(q, sizeof(q), med[1], med[0]);
-	pr_info("nf_ftp_bench: mix on %u CPUs at once, %u packets each: C %llu pkt/s (%llu..%llu), Rust %llu pkt/s (%llu..%llu), Rust/C %s\n",
-		num_online_cpus(), mt_packets, med[0], lo[0], hi[0], med[1], lo[1], hi[1], q);
-	pr_info("nf_ftp_bench: done\n");
+	ratio(a, sizeof(a), qmed, 1000);
+	ratio(b, sizeof(b), qlo, 1000);
+	ratio(c, sizeof(c), qhi, 1000);
+	pr_info("nf_ftp_bench: mix on %u CPUs at once, %u packets each: C %llu pkt/s (%llu..%llu), Rust %llu pkt/s (%llu..%llu), Rust/C per round %s (%s..%s)%s\n",
+		num_online_cpus(), mt_packets, med[0], lo[0], hi[0], med[1], lo[1], hi[1], a, b,
+		c, qlo <= 1000 && qhi >= 1000 ? " spread contains 1.0" : "");
+	err = guards();
+	if (!err)
+		pr_info("nf_ftp_bench: done\n");
 out:
 	for (i = 0; i < 2; i++) {
 		if (refs[i].h4)
