@@ -42,11 +42,18 @@ pub(crate) enum Counter {
     NatNoPort,
     /// Under NAT, the rewrite failed (`cannot mangle packet`), dropped.
     NatMangleFailed,
+    /// Parsed segments whose payload was not linear (a local socket's, GSO's, GRO's: in
+    /// page fragments), copied onto the stack to be parsed, without a lock.
+    LinesCopied,
+    /// Of the parsed segments, non-linear ones too long for that (over
+    /// [`STACK_COPY_MAX`](crate::nf::skb::STACK_COPY_MAX) bytes: GSO or GRO super-packets,
+    /// jumbo frames), copied into the module's one buffer under its lock.
+    LinesCopiedLocked,
 }
 
 impl Counter {
     /// Every counter, in the file's order.
-    const ALL: [Counter; 14] = [
+    const ALL: [Counter; 16] = [
         Counter::Segments,
         Counter::Lines,
         Counter::Port,
@@ -61,6 +68,8 @@ impl Counter {
         Counter::NatRewritten,
         Counter::NatNoPort,
         Counter::NatMangleFailed,
+        Counter::LinesCopied,
+        Counter::LinesCopiedLocked,
     ];
 
     /// Its name in the file.
@@ -80,6 +89,8 @@ impl Counter {
             Counter::NatRewritten => "nat_rewritten",
             Counter::NatNoPort => "nat_all_ports_in_use",
             Counter::NatMangleFailed => "nat_mangle_failed",
+            Counter::LinesCopied => "lines_copied",
+            Counter::LinesCopiedLocked => "lines_copied_locked",
         }
     }
 

@@ -30,7 +30,7 @@ use nf::log::helper_log;
 use nf::nat::NatArrival;
 use nf::netns::{BindCounters, ModuleCounters, NetCounters, PernetRegistration};
 use nf::param::{self, Shown, MAX_PORTS};
-use nf::skb::Skb;
+use nf::skb::{Skb, STACK_COPY_MAX};
 use parser::{Family, Kind, Match, Outcome};
 use ports::{validate_ports, PortsError, FTP_PORT};
 
@@ -108,16 +108,19 @@ impl Segment<'_, '_> {
     }
 }
 
-/// Size of the buffer a non-linear segment is copied into for parsing. A longer non-linear
-/// payload (possible only with BIG TCP) is parsed on its first 64 KiB; its last byte still
-/// decides the line start. A linear payload is parsed in place, whole, as the C does.
+/// Size of the buffer a long non-linear segment is copied into for parsing. A longer
+/// non-linear payload (possible only with BIG TCP) is parsed on its first 64 KiB; its last
+/// byte still decides the line start. A linear payload is parsed in place, whole, as the C
+/// does.
 const BUFFER_SIZE: usize = 65536;
 
-/// The buffer non-linear segments at a line start are copied into, and its lock. The only
-/// lock on the packet path, taken only for such segments and held only for the copy and the
-/// parse: never across the expectation or NAT's rewrite (whose sequence adjustment takes
-/// `ct->lock`; upstream's 2022 deadlock). The C helper instead holds one global lock around
-/// every segment of every connection and linearizes non-linear ones.
+/// The buffer non-linear segments at a line start are copied into when they are too long to
+/// be copied onto the stack (over [`STACK_COPY_MAX`] bytes: GSO and GRO super-packets, jumbo
+/// frames), and its lock. The only lock on the packet path, taken only for such segments and
+/// held only for the copy and the parse: never across the expectation or NAT's rewrite (whose
+/// sequence adjustment takes `ct->lock`; upstream's 2022 deadlock). The C helper instead
+/// holds one global lock around every segment of every connection and linearizes non-linear
+/// ones.
 static SCRATCH: StaticBhLock<[u8; BUFFER_SIZE]> = StaticBhLock::new([0; BUFFER_SIZE]);
 
 /// The FTP helper.
@@ -151,30 +154,39 @@ impl Ftp {
         }
     }
 
-    /// The parser's verdict on the payload `dataoff..dataoff + datalen` of a segment: read in
-    /// place where linear, else copied into [`SCRATCH`]. `None` if it cannot be read.
+    /// The parser's verdict on the payload `dataoff..dataoff + datalen` of `seg`: read in
+    /// place where linear, else copied. `None` if it cannot be read.
     #[inline]
-    fn parse(skb: &Skb, dataoff: u32, datalen: u32, ct: &Conn, dir: Direction) -> Option<Outcome> {
-        let (dir, family) = (Self::parser_dir(dir), Self::family(ct));
-        match skb.linear(dataoff, datalen) {
+    fn parse(seg: &Segment<'_, '_>, dataoff: u32, datalen: u32) -> Option<Outcome> {
+        let dir = Self::parser_dir(seg.info.direction());
+        let family = Self::family(seg.ct);
+        match seg.skb.linear(dataoff, datalen) {
             Some(payload) => Some(parser::parse(payload, dir, family)),
-            None => Self::parse_copy(skb, dataoff, datalen, dir, family),
+            None => Self::parse_copy(seg, dataoff, datalen, dir, family),
         }
     }
 
-    /// [`Self::parse`] for a non-linear payload: up to [`BUFFER_SIZE`] bytes copied.
+    /// [`Self::parse`] for a non-linear payload: copied onto the stack (up to
+    /// [`STACK_COPY_MAX`] bytes, no lock), else up to [`BUFFER_SIZE`] bytes into [`SCRATCH`].
     #[inline(never)]
     fn parse_copy(
-        skb: &Skb,
+        seg: &Segment<'_, '_>,
         dataoff: u32,
         datalen: u32,
         dir: parser::Dir,
         family: Family,
     ) -> Option<Outcome> {
+        if datalen as usize <= STACK_COPY_MAX {
+            seg.count(Counter::LinesCopied);
+            return seg.skb.with_copy(dataoff, datalen, |payload| {
+                parser::parse(payload, dir, family)
+            });
+        }
+        seg.count(Counter::LinesCopiedLocked);
         // `init()` sets the lock up before registering the helper.
         let mut buffer = SCRATCH.lock()?;
         let copied = (datalen as usize).min(BUFFER_SIZE);
-        let payload = skb.bytes(dataoff, &mut buffer[..copied])?;
+        let payload = seg.skb.bytes(dataoff, &mut buffer[..copied])?;
         Some(parser::parse(payload, dir, family))
     }
 
@@ -184,9 +196,8 @@ impl Ftp {
     fn at_line_start(seg: &mut Segment<'_, '_>, dataoff: u32) -> Decision {
         let datalen = seg.skb.len() - dataoff;
         seg.count(Counter::Lines);
-        let dir = seg.info.direction();
         // The outcome borrows nothing of the packet, which `decide` may rewrite.
-        match Self::parse(seg.skb, dataoff, datalen, seg.ct, dir) {
+        match Self::parse(seg, dataoff, datalen) {
             Some(outcome) => Self::decide(seg, outcome),
             None => Decision::untracked(Verdict::Drop),
         }

@@ -7,7 +7,14 @@
 
 use super::bindings;
 use core::ffi::c_void;
+use core::mem::MaybeUninit;
 use kernel::types::Opaque;
+
+/// The most payload bytes [`Skb::with_copy`] copies onto the stack: a full segment on a path
+/// with a 1,500-byte MTU (IPv4 without options), so that every control line of such a path is
+/// parsed without a lock. (The kernel warns of C frames over 2 KiB; this is the only large
+/// one on the helper's path, in a function only non-linear segments at a line start reach.)
+pub(crate) const STACK_COPY_MAX: usize = 1460;
 
 /// A packet handed to a helper callback.
 #[repr(transparent)]
@@ -88,6 +95,40 @@ impl Skb {
         // SAFETY: `skb_header_pointer` returned either `buf` or a pointer into the skb's
         // linear data, valid for `len` bytes for as long as the skb (and `buf`) are borrowed.
         Some(unsafe { core::slice::from_raw_parts(p.cast::<u8>(), buf.len()) })
+    }
+
+    /// Calls `f` with the bytes `offset..offset + len` of the packet copied onto the stack:
+    /// no lock, no allocation. `None` if `len` is over [`STACK_COPY_MAX`] or the packet is
+    /// shorter. For payloads that are not linear (see [`Skb::linear`]).
+    #[inline]
+    pub(crate) fn with_copy<R>(
+        &self,
+        offset: u32,
+        len: u32,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Option<R> {
+        let n = len as usize;
+        if n > STACK_COPY_MAX {
+            return None;
+        }
+        let mut buf = MaybeUninit::<[u8; STACK_COPY_MAX]>::uninit();
+        let offset = i32::try_from(offset).ok()?;
+        // SAFETY: the skb is valid (see `from_raw_mut`); `buf` is writable for
+        // `STACK_COPY_MAX >= n` bytes, and `n` fits an `i32`.
+        let err = unsafe {
+            bindings::skb_copy_bits(
+                self.as_ptr(),
+                offset,
+                buf.as_mut_ptr().cast::<c_void>(),
+                n as i32,
+            )
+        };
+        if err != 0 {
+            return None;
+        }
+        // SAFETY: `skb_copy_bits` returned 0: it wrote the `n` bytes at `buf`'s start.
+        let bytes = unsafe { core::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n) };
+        Some(f(bytes))
     }
 
     /// The byte at `offset`; `None` if the packet is shorter.

@@ -11,7 +11,7 @@
 
 CTL="python3 $PWD/tests/vm/ftpctl.py"
 FILE=/proc/net/nf_conntrack_ftp_rs
-NAMES="segments lines_parsed match_port match_eprt match_227 match_229 partial_dropped address_refused expect_created expect_alloc_failed expect_add_failed nat_rewritten nat_all_ports_in_use nat_mangle_failed"
+NAMES="segments lines_parsed match_port match_eprt match_227 match_229 partial_dropped address_refused expect_created expect_alloc_failed expect_add_failed nat_rewritten nat_all_ports_in_use nat_mangle_failed lines_copied lines_copied_locked"
 
 # expect_counter NS NAME TEST VALUE: e.g. expect_counter ftp-rt match_port -ge 1
 expect_counter() {
@@ -47,7 +47,7 @@ helper_load rust ports=21,2121 || fail "loading the module"
 expect_eq "counter names" "$NAMES" "$(ip netns exec ftp-rt awk '{ print $1 }' $FILE | paste -sd' ')"
 for ns in ftp-rt ct2-rt ftp-cl ct2-sv; do all_zero $ns; done
 all_zero_init=$(awk '$2 != 0' $FILE)
-echo "ok: $FILE in every namespace, 14 counters at zero"
+echo "ok: $FILE in every namespace, 16 counters at zero"
 
 # World A: the router's firewall and vsftpd; four transfers, in the background.
 fw_up || fail "world A: nft ruleset"
@@ -69,6 +69,9 @@ world_a=$!
 	grep -aq 'PORT 10,0,2,1,' /tmp/cnt-srv-ct2 || echo "the PORT was not rewritten"
 	session ct2 "$U" "$R" 'c:PORT 10,0,1,2,1' 's:500 ?\r\n'
 	session ct2 "$U" "$R" 'c:PORT 10,0,9,9,39,17\r\n' 's:200 ok\r\n'
+	# One send of 3,000 bytes: one GSO packet through the veths (TSO), over what is copied
+	# onto the stack, so it is copied under the lock.
+	session ct2 "$U" "$R" "s:214-$(printf 'x%.0s' $(seq 2990))\r\n214 ok\r\n" 'c:NOOP\r\n'
 ) >/tmp/cnt-world-b 2>&1
 world_b=$?
 wait $world_a
@@ -86,6 +89,9 @@ for n in match_port match_eprt match_227 match_229; do expect_counter ftp-rt $n 
 expect_counter ftp-rt expect_created -ge 4
 expect_counter ftp-rt lines_parsed -ge 8
 expect_counter ftp-rt segments -gt "$(rs_counter ftp-rt lines_parsed)"
+# Local sockets send their payload in page fragments: parsed from a copy on the stack.
+expect_counter ftp-rt lines_copied -ge 8
+expect_counter ftp-rt lines_copied_locked -eq 0
 for n in partial_dropped address_refused expect_add_failed nat_rewritten; do
 	expect_counter ftp-rt $n -eq 0
 done
@@ -95,6 +101,7 @@ expect_counter ct2-rt nat_rewritten -ge 1
 expect_counter ct2-rt expect_created -ge 1
 expect_counter ct2-rt partial_dropped -ge 1
 expect_counter ct2-rt address_refused -ge 1
+expect_counter ct2-rt lines_copied_locked -ge 1
 for n in match_eprt match_227 match_229 expect_add_failed; do expect_counter ct2-rt $n -eq 0; done
 # No one else saw anything: the namespaces of the peers, and the initial one.
 for ns in ftp-cl ftp-sv ct2-cl ct2-sv; do all_zero $ns; done
