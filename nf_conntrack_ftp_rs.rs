@@ -94,6 +94,8 @@ struct Segment<'a, 'b> {
     ct: &'a PacketConn<'b>,
     counters: &'a NetCounters,
     info: CtInfo,
+    /// The payload's last byte, where parsing read it (from a copy: no second read).
+    last: Option<u8>,
 }
 
 impl Segment<'_, '_> {
@@ -155,13 +157,18 @@ impl Ftp {
     }
 
     /// The parser's verdict on the payload `dataoff..dataoff + datalen` of `seg`: read in
-    /// place where linear, else copied. `None` if it cannot be read.
+    /// place where linear, else copied. `None` if it cannot be read. Sets `seg.last` on the
+    /// way: the last byte decides the next line start and must be read before NAT rewrites
+    /// the packet.
     #[inline]
-    fn parse(seg: &Segment<'_, '_>, dataoff: u32, datalen: u32) -> Option<Outcome> {
+    fn parse(seg: &mut Segment<'_, '_>, dataoff: u32, datalen: u32) -> Option<Outcome> {
         let dir = Self::parser_dir(seg.info.direction());
         let family = Self::family(seg.ct);
         match seg.skb.linear(dataoff, datalen) {
-            Some(payload) => Some(parser::parse(payload, dir, family)),
+            Some(payload) => {
+                seg.last = payload.last().copied();
+                Some(parser::parse(payload, dir, family))
+            }
             None => Self::parse_copy(seg, dataoff, datalen, dir, family),
         }
     }
@@ -170,7 +177,7 @@ impl Ftp {
     /// [`STACK_COPY_MAX`] bytes, no lock), else up to [`BUFFER_SIZE`] bytes into [`SCRATCH`].
     #[inline(never)]
     fn parse_copy(
-        seg: &Segment<'_, '_>,
+        seg: &mut Segment<'_, '_>,
         dataoff: u32,
         datalen: u32,
         dir: parser::Dir,
@@ -178,15 +185,22 @@ impl Ftp {
     ) -> Option<Outcome> {
         if datalen as usize <= STACK_COPY_MAX {
             seg.count(Counter::LinesCopied);
-            return seg.skb.with_copy(dataoff, datalen, |payload| {
-                parser::parse(payload, dir, family)
-            });
+            let (outcome, last) = seg.skb.with_copy(dataoff, datalen, |payload| {
+                (parser::parse(payload, dir, family), payload.last().copied())
+            })?;
+            seg.last = last;
+            return Some(outcome);
         }
         seg.count(Counter::LinesCopiedLocked);
         // `init()` sets the lock up before registering the helper.
         let mut buffer = SCRATCH.lock()?;
         let copied = (datalen as usize).min(BUFFER_SIZE);
         let payload = seg.skb.bytes(dataoff, &mut buffer[..copied])?;
+        seg.last = if copied == datalen as usize {
+            payload.last().copied()
+        } else {
+            seg.skb.byte(dataoff + datalen - 1)
+        };
         Some(parser::parse(payload, dir, family))
     }
 
@@ -292,26 +306,32 @@ impl Helper for Ftp {
             return Verdict::Accept;
         }
         let datalen = skb.len() - dataoff;
-        let Some(last) = skb.byte(dataoff + datalen - 1) else {
-            return Verdict::Drop;
-        };
 
         let pdir = Self::parser_dir(info.direction());
-        let decision = if lines.starts_line(pdir, th.seq) || lines.take_pickup(pdir) {
+        let (decision, last) = if lines.starts_line(pdir, th.seq) || lines.take_pickup(pdir) {
             let mut seg = Segment {
-                skb,
+                skb: &mut *skb,
                 protoff,
                 ct,
                 counters,
                 info,
+                last: None,
             };
-            Self::at_line_start(&mut seg, dataoff)
+            (Self::at_line_start(&mut seg, dataoff), seg.last)
         } else {
             Counter::Segments.count(counters);
-            Decision::tracked(Verdict::Accept)
+            (Decision::tracked(Verdict::Accept), None)
         };
-        if decision.track_line && last == b'\n' {
-            lines.remember(pdir, th.seq.wrapping_add(datalen));
+        if decision.track_line {
+            // Whether the segment ends a line: read here unless parsing did (which it does
+            // at a line start, before any rewrite; a non-linear payload's last byte costs a
+            // call).
+            let Some(last) = last.or_else(|| skb.byte(dataoff + datalen - 1)) else {
+                return Verdict::Drop;
+            };
+            if last == b'\n' {
+                lines.remember(pdir, th.seq.wrapping_add(datalen));
+            }
         }
         decision.verdict
     }
