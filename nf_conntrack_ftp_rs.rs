@@ -94,7 +94,8 @@ struct Segment<'a, 'b> {
     ct: &'a PacketConn<'b>,
     counters: &'a NetCounters,
     info: CtInfo,
-    /// The payload's last byte, where parsing read it (from a copy: no second read).
+    /// The payload's last byte, once parsing has read it (at a line start, before any
+    /// rewrite; from the copy where there is one).
     last: Option<u8>,
 }
 
@@ -156,19 +157,16 @@ impl Ftp {
         }
     }
 
-    /// The parser's verdict on the payload `dataoff..dataoff + datalen` of `seg`: read in
-    /// place where linear, else copied. `None` if it cannot be read. Sets `seg.last` on the
-    /// way: the last byte decides the next line start and must be read before NAT rewrites
-    /// the packet.
+    /// The parser's verdict on the payload `dataoff..dataoff + datalen` of `seg`, and the
+    /// payload's last byte (which decides the next line start, so it is read here, before NAT
+    /// may rewrite the packet): read in place where linear, else copied. `None` if it cannot
+    /// be read.
     #[inline]
-    fn parse(seg: &mut Segment<'_, '_>, dataoff: u32, datalen: u32) -> Option<Outcome> {
+    fn parse(seg: &Segment<'_, '_>, dataoff: u32, datalen: u32) -> Option<(Outcome, u8)> {
         let dir = Self::parser_dir(seg.info.direction());
         let family = Self::family(seg.ct);
         match seg.skb.linear(dataoff, datalen) {
-            Some(payload) => {
-                seg.last = payload.last().copied();
-                Some(parser::parse(payload, dir, family))
-            }
+            Some(payload) => Some((parser::parse(payload, dir, family), *payload.last()?)),
             None => Self::parse_copy(seg, dataoff, datalen, dir, family),
         }
     }
@@ -177,31 +175,31 @@ impl Ftp {
     /// [`STACK_COPY_MAX`] bytes, no lock), else up to [`BUFFER_SIZE`] bytes into [`SCRATCH`].
     #[inline(never)]
     fn parse_copy(
-        seg: &mut Segment<'_, '_>,
+        seg: &Segment<'_, '_>,
         dataoff: u32,
         datalen: u32,
         dir: parser::Dir,
         family: Family,
-    ) -> Option<Outcome> {
+    ) -> Option<(Outcome, u8)> {
         if datalen as usize <= STACK_COPY_MAX {
+            let parsed = seg.skb.with_copy(dataoff, datalen, |payload| {
+                Some((parser::parse(payload, dir, family), *payload.last()?))
+            })??;
             seg.count(Counter::LinesCopied);
-            let (outcome, last) = seg.skb.with_copy(dataoff, datalen, |payload| {
-                (parser::parse(payload, dir, family), payload.last().copied())
-            })?;
-            seg.last = last;
-            return Some(outcome);
+            return Some(parsed);
         }
-        seg.count(Counter::LinesCopiedLocked);
         // `init()` sets the lock up before registering the helper.
         let mut buffer = SCRATCH.lock()?;
         let copied = (datalen as usize).min(BUFFER_SIZE);
         let payload = seg.skb.bytes(dataoff, &mut buffer[..copied])?;
-        seg.last = if copied == datalen as usize {
-            payload.last().copied()
+        let last = if copied == datalen as usize {
+            *payload.last()?
         } else {
-            seg.skb.byte(dataoff + datalen - 1)
+            // Longer than the buffer (BIG TCP): the last byte is beyond the copy.
+            seg.skb.byte(dataoff + datalen - 1)?
         };
-        Some(parser::parse(payload, dir, family))
+        seg.count(Counter::LinesCopiedLocked);
+        Some((parser::parse(payload, dir, family), last))
     }
 
     /// What a segment whose payload starts at `dataoff` and at a line start (or picked up)
@@ -212,7 +210,10 @@ impl Ftp {
         seg.count(Counter::Lines);
         // The outcome borrows nothing of the packet, which `decide` may rewrite.
         match Self::parse(seg, dataoff, datalen) {
-            Some(outcome) => Self::decide(seg, outcome),
+            Some((outcome, last)) => {
+                seg.last = Some(last);
+                Self::decide(seg, outcome)
+            }
             None => Decision::untracked(Verdict::Drop),
         }
     }
@@ -323,9 +324,9 @@ impl Helper for Ftp {
             (Decision::tracked(Verdict::Accept), None)
         };
         if decision.track_line {
-            // Whether the segment ends a line: read here unless parsing did (which it does
-            // at a line start, before any rewrite; a non-linear payload's last byte costs a
-            // call).
+            // Whether the segment ends a line: read here unless parsing did, which it does at
+            // a line start whenever the segment is tracked (before NAT may rewrite it; a
+            // non-linear payload's last byte costs a call).
             let Some(last) = last.or_else(|| skb.byte(dataoff + datalen - 1)) else {
                 return Verdict::Drop;
             };

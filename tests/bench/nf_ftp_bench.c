@@ -115,6 +115,7 @@ static const struct kind kinds[] = {
 	{ "non-linear 227", 0, REPLY, 1, 1, 0, "227 Entering Passive Mode (10,0,2,2,117,48).\r\n", PASV },
 	{ "non-linear 229", 0, REPLY, 1, 1, 0, "229 Entering Extended Passive Mode (|||30000|)\r\n", EPSV },
 };
+
 #define NKINDS ARRAY_SIZE(kinds)
 
 /*
@@ -160,7 +161,7 @@ struct flow {
 	unsigned int who;	/* 0: the C helper, 1: this module */
 	u64 calls;		/* help() calls made on this flow */
 	u64 wrong;		/* of those, calls whose verdict was not the kind's */
-	int shared;		/* another flow's conntrack and packets: not freed here */
+	int shared;		/* another flow's conntrack (not freed here), a copy of its packet */
 	unsigned int paylen;	/* the packet's payload bytes */
 };
 
@@ -178,6 +179,7 @@ static u64 done_calls[2][NCMD];
 static u64 done_copied[2], done_locked[2];
 static u64 wrong_verdicts[2];
 static unsigned int missing_expectations[2];
+static unsigned int lost_line_starts[2];
 static u64 expect_only_failed;
 
 static void fill_tuple(struct nf_conntrack_tuple *t, int v6, int reply, u8 client)
@@ -330,12 +332,79 @@ static int call(struct flow *f)
 }
 
 /* Guard: after its calls, a flow's conntrack holds the one expectation its kind creates. */
+/*
+ * Whether the table holds the expectation of the data connection a command of f's direction
+ * announces (from the other side to the sender, on port; any source port), with f's
+ * conntrack as its master.
+ */
+static bool holds_expectation(const struct flow *f, u16 port)
+{
+	int dir = f->kind->dir == REPLY ? IP_CT_DIR_REPLY : IP_CT_DIR_ORIGINAL;
+	struct nf_conntrack_expect *exp;
+	struct nf_conntrack_tuple t;
+	bool ok;
+
+	memset(&t, 0, sizeof(t));
+	t.src.l3num = nf_ct_l3num(f->ct);
+	t.src.u3 = f->ct->tuplehash[!dir].tuple.src.u3;
+	t.src.u.tcp.port = htons(40001);
+	t.dst.u3 = f->ct->tuplehash[dir].tuple.src.u3;
+	t.dst.u.tcp.port = htons(port);
+	t.dst.protonum = IPPROTO_TCP;
+	exp = nf_ct_expect_find_get(nf_ct_net(f->ct), nf_ct_zone(f->ct), &t);
+	if (!exp)
+		return false;
+	ok = exp->master == f->ct;
+	nf_ct_expect_put(exp);
+	return ok;
+}
+
+/*
+ * Guard: after its calls, a flow's conntrack holds the one expectation its kind creates (the
+ * data connection to the sender's port 30000), or none.
+ */
 static void check_expectation(const struct flow *f)
 {
 	const struct nf_conn_help *help = nfct_help(f->ct);
+	unsigned int n = help->expecting[NF_CT_EXPECT_CLASS_DEFAULT];
 
-	if (help->expecting[NF_CT_EXPECT_CLASS_DEFAULT] != cmd_expects(f->kind->cmd))
+	if (cmd_expects(f->kind->cmd) ? n != 1 || !holds_expectation(f, 30000) : n != 0)
 		missing_expectations[f->who]++;
+}
+
+/*
+ * Guard: the helper remembered where the next line starts (after the kind's packet, which
+ * ends a line, except the partial PORT's): a command sent there, in the same direction, is
+ * parsed and expected (port 30001). Once per kind, after its rounds: the command takes a
+ * remembered line start's place.
+ */
+static void check_next_line(struct flow *f)
+{
+	static const struct kind probes[] = {
+		{ "", 0, ORIG, 1, 0, 0, "PORT 10,0,1,%u,117,49\r\n", PORT },
+		{ "", 0, REPLY, 1, 0, 0, "227 Entering Passive Mode (10,0,2,2,117,49).\r\n", PASV },
+		{ "", 1, ORIG, 1, 0, 0, "EPRT |2|fd00:1::%x|30001|\r\n", EPRT },
+	};
+	const struct kind *k = &probes[f->kind->v6 ? 2 : f->kind->dir == REPLY];
+	struct flow pf = { .ct = f->ct, .protoff = f->protoff, .ctinfo = f->ctinfo, .kind = k };
+
+	if (!f->kind->line_start || f->kind->cmd == PARTIAL)
+		return;
+	pf.skb = skb_new(k, SEQ_LINE + f->paylen, f->client);
+	if (!pf.skb) {
+		lost_line_starts[f->who]++;
+		return;
+	}
+	rcu_read_lock();
+	local_bh_disable();
+	call(&pf);
+	local_bh_enable();
+	rcu_read_unlock();
+	kfree_skb(pf.skb);
+	done_calls[f->who][k->cmd]++;
+	wrong_verdicts[f->who] += pf.wrong;
+	if (!holds_expectation(f, 30001))
+		lost_line_starts[f->who]++;
 }
 
 static void pool_free(struct flow *f)
@@ -397,6 +466,8 @@ static void flow_free(struct flow *f)
 		f->calls = f->wrong = 0;
 	}
 	if (f->shared) {
+		/* Another flow's conntrack; the packet is this flow's own copy. */
+		kfree_skb(f->skb);
 		f->ct = NULL;
 		f->skb = NULL;
 		return;
@@ -516,7 +587,7 @@ static void stats(u64 *v, unsigned int n, u64 *med, u64 *lo, u64 *hi)
 /* Ratio b/a with three decimals, as "r.ddd". */
 static void ratio(char *buf, size_t len, u64 b, u64 a)
 {
-	u64 r = a ? div64_u64(b * 1000, a) : 0;
+	u64 r = a ? div64_u64(b * 1000 + a / 2, a) : 0;
 
 	snprintf(buf, len, "%llu.%03llu", div_u64(r, 1000), r % 1000);
 }
@@ -533,7 +604,7 @@ static void report_row(const char *name, u64 v[2][MAX_ROUNDS])
 	char a[16], b[16], c[16];
 
 	for (r = 0; r < rounds; r++)
-		q[r] = v[0][r] ? div64_u64(v[1][r] * 1000, v[0][r]) : 0;
+		q[r] = v[0][r] ? div64_u64(v[1][r] * 1000 + v[0][r] / 2, v[0][r]) : 0;
 	stats(q, rounds, &qmed, &qlo, &qhi);
 	for (i = 0; i < 2; i++)
 		stats(v[i], rounds, &med[i], &lo[i], &hi[i]);
@@ -724,6 +795,10 @@ static int per_kind(void)
 				if (cmd_expects(kinds[k].cmd))
 					kx[i][r] = time_expect_only(&f[i], iters);
 			}
+		for (i = 0; i < 2; i++) {
+			nf_ct_remove_expectations(f[!i].ct);
+			check_next_line(&f[i]);
+		}
 		for (i = 0; i < 2; i++)
 			flow_free(&f[i]);
 		if (cmd_expects(kinds[k].cmd))
@@ -732,8 +807,8 @@ static int per_kind(void)
 					own[i][r] = v[i][r] > kx[i][r] ? v[i][r] - kx[i][r] : 0;
 		report_row(kinds[k].name, v);
 		if (cmd_expects(kinds[k].cmd)) {
-			report_row("  the kernel's expect calls", kx);
-			report_row("  the helper's own part", own);
+			report_row("  kernel's expect calls", kx);
+			report_row("  helper's own part", own);
 		}
 	}
 
@@ -821,6 +896,10 @@ static int multi_cpu(struct helper_ref *ref, enum mt_mode mode, u64 *pps)
 				w[i].f[k] = w[0].f[k];
 				w[i].f[k].shared = 1;
 				w[i].f[k].calls = w[i].f[k].wrong = 0;
+				/* Its own packet: each CPU handles a segment of its own. */
+				w[i].f[k].skb = skb_copy(w[0].f[k].skb, GFP_KERNEL);
+				if (!w[i].f[k].skb)
+					err = -ENOMEM;
 			} else {
 				err = flow_new(&w[i].f[k], ref, &kinds[k], 10 + i);
 			}
@@ -879,7 +958,7 @@ static int multi_cpu_all(void)
 		if (err)
 			break;
 		for (r = 0; r < rounds; r++)
-			q[r] = pps[0][r] ? div64_u64(pps[1][r] * 1000, pps[0][r]) : 0;
+			q[r] = pps[0][r] ? div64_u64(pps[1][r] * 1000 + pps[0][r] / 2, pps[0][r]) : 0;
 		stats(q, rounds, &qmed, &qlo, &qhi);
 		for (i = 0; i < 2; i++)
 			stats(pps[i], rounds, &med[i], &lo[i], &hi[i]);
@@ -911,9 +990,10 @@ static int guards(void)
 		err = -EPROTO;
 	}
 	for (i = 0; i < 2; i++)
-		if (wrong_verdicts[i] || missing_expectations[i]) {
-			pr_err("nf_ftp_bench: guard: %s returned %llu wrong verdicts and left %u masters without their expectation\n",
-			       refs[i].name, wrong_verdicts[i], missing_expectations[i]);
+		if (wrong_verdicts[i] || missing_expectations[i] || lost_line_starts[i]) {
+			pr_err("nf_ftp_bench: guard: %s returned %llu wrong verdicts, left %u masters without their expectation and lost %u next line starts\n",
+			       refs[i].name, wrong_verdicts[i], missing_expectations[i],
+			       lost_line_starts[i]);
 			err = -EPROTO;
 		}
 	for (c = 0; c < NCMD; c++) {

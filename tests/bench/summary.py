@@ -6,9 +6,10 @@ every round of every boot shows it: otherwise it says that no difference was sho
 import re
 import sys
 
-KIND = re.compile(r"^(.{26}) +\d+ \(.*?\) +\d+ \(.*?\) (\d+\.\d+) \((\d+\.\d+)\.\.(\d+\.\d+)\)")
-MULTI = re.compile(r"^hand mix on \d+ CPUs, (.*?), \d+ packets each: .* Rust/C per round "
-                   r"(\d+\.\d+) \((\d+\.\d+)\.\.(\d+\.\d+)\)")
+NS = r"\d+ \( *\d+\.\. *\d+\)"
+RATIO = r"(\d+\.\d+) \((\d+\.\d+)\.\.(\d+\.\d+)\)"
+KIND = re.compile(rf"^(.*?) +{NS} +{NS} {RATIO}")
+MULTI = re.compile(rf"^hand mix on (\d+) CPUs, (.*?), \d+ packets each: .* Rust/C per round {RATIO}")
 
 
 def rows(path):
@@ -27,18 +28,20 @@ def rows(path):
             continue
         m = MULTI.match(line)
         if m:
-            out[f"2 CPUs, {m.group(1)} (pkt/s)"] = (*map(float, m.group(2, 3, 4)), True)
+            out[f"{m.group(1)} CPUs, {m.group(2)} (pkt/s)"] = (*map(float, m.group(3, 4, 5)), True)
     return out
 
 
 def verdict(boots, higher):
     """What every round of every boot agrees on."""
     if all(hi < 1.0 for _, _, hi, _ in boots):
-        return "Rust more pkt/s: never" if higher else "Rust cheaper in every round"
+        return "C more pkt/s in every round" if higher else "Rust cheaper in every round"
     if all(lo > 1.0 for _, lo, _, _ in boots):
         return "Rust more pkt/s in every round" if higher else "C cheaper in every round"
     n = sum(lo <= 1.0 <= hi for _, lo, hi, _ in boots)
-    return f"no difference shown (rounds disagree in {n} of {len(boots)} boots)"
+    if n:
+        return f"no difference shown (the rounds disagree in {n} of {len(boots)} boots)"
+    return "no difference shown (the boots disagree)"
 
 
 def main(paths):
