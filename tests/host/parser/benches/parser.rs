@@ -78,11 +78,36 @@ fn bench(c: &mut Criterion) {
 /// Each command or reply that creates an expectation, alone: the parser's part of a
 /// command's cost (make bench's "the helper's own part").
 const COMMANDS: &[(&str, Dir, Family, &[u8])] = &[
-    ("PORT", Dir::Original, Family::Ipv4, b"PORT 192,168,10,30,195,80\r\n"),
-    ("EPRT v4", Dir::Original, Family::Ipv4, b"EPRT |1|192.168.10.30|50001|\r\n"),
-    ("EPRT v6", Dir::Original, Family::Ipv6, b"EPRT |2|fd00:1::1e|50001|\r\n"),
-    ("227", Dir::Reply, Family::Ipv4, b"227 Entering Passive Mode (192,168,10,20,161,13).\r\n"),
-    ("229", Dir::Reply, Family::Ipv4, b"229 Entering Extended Passive Mode (|||41235|)\r\n"),
+    (
+        "PORT",
+        Dir::Original,
+        Family::Ipv4,
+        b"PORT 192,168,10,30,195,80\r\n",
+    ),
+    (
+        "EPRT v4",
+        Dir::Original,
+        Family::Ipv4,
+        b"EPRT |1|192.168.10.30|50001|\r\n",
+    ),
+    (
+        "EPRT v6",
+        Dir::Original,
+        Family::Ipv6,
+        b"EPRT |2|fd00:1::1e|50001|\r\n",
+    ),
+    (
+        "227",
+        Dir::Reply,
+        Family::Ipv4,
+        b"227 Entering Passive Mode (192,168,10,20,161,13).\r\n",
+    ),
+    (
+        "229",
+        Dir::Reply,
+        Family::Ipv4,
+        b"229 Entering Extended Passive Mode (|||41235|)\r\n",
+    ),
 ];
 
 fn bench_commands(c: &mut Criterion) {
