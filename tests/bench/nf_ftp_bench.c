@@ -593,27 +593,42 @@ static void ratio(char *buf, size_t len, u64 b, u64 a)
 }
 
 /*
- * One row of the table: the rounds' ns per packet of C (v[0]) and Rust (v[1]), and the ratio
- * of each round's pair (C and Rust run one after the other in a round), sorted here: their
- * median and spread. A spread that contains 1.0 is no difference, and the row says so.
+ * A row's figures: the rounds' ns per packet (or packets/s) of C (v[0]) and Rust (v[1]),
+ * sorted here, with their medians and spans; and the ratio of each round's pair (C and Rust
+ * run one after the other in a round): its median and span, and a note where the span
+ * contains 1.0 (the rounds disagree on which is larger).
  */
-static void report_row(const char *name, u64 v[2][MAX_ROUNDS])
+struct row {
+	u64 med[2], lo[2], hi[2];
+	char q[16], qlo[16], qhi[16];
+	const char *note;
+};
+
+static void summarize(u64 v[2][MAX_ROUNDS], struct row *row)
 {
-	u64 med[2], lo[2], hi[2], q[MAX_ROUNDS], qmed, qlo, qhi;
+	u64 q[MAX_ROUNDS], qmed, qlo, qhi;
 	unsigned int i, r;
-	char a[16], b[16], c[16];
 
 	for (r = 0; r < rounds; r++)
 		q[r] = v[0][r] ? div64_u64(v[1][r] * 1000 + v[0][r] / 2, v[0][r]) : 0;
 	stats(q, rounds, &qmed, &qlo, &qhi);
 	for (i = 0; i < 2; i++)
-		stats(v[i], rounds, &med[i], &lo[i], &hi[i]);
-	ratio(a, sizeof(a), qmed, 1000);
-	ratio(b, sizeof(b), qlo, 1000);
-	ratio(c, sizeof(c), qhi, 1000);
+		stats(v[i], rounds, &row->med[i], &row->lo[i], &row->hi[i]);
+	ratio(row->q, sizeof(row->q), qmed, 1000);
+	ratio(row->qlo, sizeof(row->qlo), qlo, 1000);
+	ratio(row->qhi, sizeof(row->qhi), qhi, 1000);
+	row->note = qlo <= 1000 && qhi >= 1000 ? " spread contains 1.0" : "";
+}
+
+/* One row of the per-kind table. */
+static void report_row(const char *name, u64 v[2][MAX_ROUNDS])
+{
+	struct row row;
+
+	summarize(v, &row);
 	pr_info("nf_ftp_bench: %-26s %6llu (%4llu..%4llu) %6llu (%4llu..%4llu) %s (%s..%s)%s\n",
-		name, med[0], lo[0], hi[0], med[1], lo[1], hi[1], a, b, c,
-		qlo <= 1000 && qhi >= 1000 ? " spread contains 1.0" : "");
+		name, row.med[0], row.lo[0], row.hi[0], row.med[1], row.lo[1], row.hi[1], row.q,
+		row.qlo, row.qhi, row.note);
 }
 
 /* Kinds of the session mix's classes: { linear, non-linear }. */
@@ -946,9 +961,8 @@ static int multi_cpu(struct helper_ref *ref, enum mt_mode mode, u64 *pps)
 static int multi_cpu_all(void)
 {
 	static u64 pps[2][MAX_ROUNDS];
-	u64 med[2], lo[2], hi[2], q[MAX_ROUNDS], qmed, qlo, qhi;
+	struct row row;
 	unsigned int i, r, m;
-	char a[16], b[16], c[16];
 	int err = 0;
 
 	for (m = 0; m < NMODES && !err; m++) {
@@ -957,18 +971,11 @@ static int multi_cpu_all(void)
 				err = multi_cpu(&refs[i], m, &pps[i][r]);
 		if (err)
 			break;
-		for (r = 0; r < rounds; r++)
-			q[r] = pps[0][r] ? div64_u64(pps[1][r] * 1000 + pps[0][r] / 2, pps[0][r]) : 0;
-		stats(q, rounds, &qmed, &qlo, &qhi);
-		for (i = 0; i < 2; i++)
-			stats(pps[i], rounds, &med[i], &lo[i], &hi[i]);
-		ratio(a, sizeof(a), qmed, 1000);
-		ratio(b, sizeof(b), qlo, 1000);
-		ratio(c, sizeof(c), qhi, 1000);
+		summarize(pps, &row);
 		pr_info("nf_ftp_bench: hand mix on %u CPUs, %s, %u packets each: C %llu pkt/s (%llu..%llu), Rust %llu pkt/s (%llu..%llu), Rust/C per round %s (%s..%s)%s\n",
-			num_online_cpus(), mt_name[m], mt_packets, med[0], lo[0], hi[0], med[1],
-			lo[1], hi[1], a, b, c,
-			qlo <= 1000 && qhi >= 1000 ? " spread contains 1.0" : "");
+			num_online_cpus(), mt_name[m], mt_packets, row.med[0], row.lo[0],
+			row.hi[0], row.med[1], row.lo[1], row.hi[1], row.q, row.qlo, row.qhi,
+			row.note);
 	}
 	return err;
 }
