@@ -373,6 +373,29 @@ static void check_expectation(const struct flow *f)
 }
 
 /*
+ * One call, outside any timing, on f's conntrack with a packet of kind k at seq (in f's
+ * direction and family), accounted as the guards count calls; -ENOMEM if the packet cannot
+ * be made.
+ */
+static int call_once(struct flow *f, const struct kind *k, u32 seq)
+{
+	struct flow pf = { .ct = f->ct, .protoff = f->protoff, .ctinfo = f->ctinfo, .kind = k };
+
+	pf.skb = skb_new(k, seq, f->client);
+	if (!pf.skb)
+		return -ENOMEM;
+	rcu_read_lock();
+	local_bh_disable();
+	call(&pf);
+	local_bh_enable();
+	rcu_read_unlock();
+	kfree_skb(pf.skb);
+	done_calls[f->who][k->cmd]++;
+	wrong_verdicts[f->who] += pf.wrong;
+	return 0;
+}
+
+/*
  * Guard: the helper remembered where the next line starts (after the kind's packet, which
  * ends a line, except the partial PORT's): a command sent there, in the same direction, is
  * parsed and expected (port 30001). Once per kind, after its rounds: the command takes a
@@ -386,24 +409,10 @@ static void check_next_line(struct flow *f)
 		{ "", 1, ORIG, 1, 0, 0, "EPRT |2|fd00:1::%x|30001|\r\n", EPRT },
 	};
 	const struct kind *k = &probes[f->kind->v6 ? 2 : f->kind->dir == REPLY];
-	struct flow pf = { .ct = f->ct, .protoff = f->protoff, .ctinfo = f->ctinfo, .kind = k };
 
 	if (!f->kind->line_start || f->kind->cmd == PARTIAL)
 		return;
-	pf.skb = skb_new(k, SEQ_LINE + f->paylen, f->client);
-	if (!pf.skb) {
-		lost_line_starts[f->who]++;
-		return;
-	}
-	rcu_read_lock();
-	local_bh_disable();
-	call(&pf);
-	local_bh_enable();
-	rcu_read_unlock();
-	kfree_skb(pf.skb);
-	done_calls[f->who][k->cmd]++;
-	wrong_verdicts[f->who] += pf.wrong;
-	if (!holds_expectation(f, 30001))
+	if (call_once(f, k, SEQ_LINE + f->paylen) || !holds_expectation(f, 30001))
 		lost_line_starts[f->who]++;
 }
 
@@ -485,7 +494,6 @@ static int flow_new(struct flow *f, struct helper_ref *ref, const struct kind *k
 {
 	static const struct kind prime4 = { "", 0, ORIG, 0, 0, 0, "NOOP\r\n", NONE };
 	struct kind prime = prime4;
-	struct sk_buff *p;
 
 	memset(f, 0, sizeof(*f));
 	f->who = ref - refs;
@@ -503,27 +511,16 @@ static int flow_new(struct flow *f, struct helper_ref *ref, const struct kind *k
 	f->paylen = f->skb->len - f->protoff - sizeof(struct tcphdr);
 	f->ctinfo = k->dir == REPLY ? IP_CT_ESTABLISHED_REPLY : IP_CT_ESTABLISHED;
 	if (k->line_start) {
-		/* A 6-byte line just before: the helper remembers that a line starts at SEQ_LINE. */
-		struct flow pf = { .ct = f->ct, .protoff = f->protoff, .ctinfo = f->ctinfo,
-				   .kind = &prime };
-
+		/*
+		 * A 6-byte line just before: the helper remembers that a line starts at SEQ_LINE
+		 * (itself not at a line start, none being known yet: a segment, not parsed).
+		 */
 		prime.v6 = k->v6;
 		prime.dir = k->dir;
-		p = skb_new(&prime, SEQ_LINE - 6, client);
-		if (!p) {
+		if (call_once(f, &prime, SEQ_LINE - 6)) {
 			flow_free(f);
 			return -ENOMEM;
 		}
-		pf.skb = p;
-		rcu_read_lock();
-		local_bh_disable();
-		call(&pf);
-		local_bh_enable();
-		rcu_read_unlock();
-		kfree_skb(p);
-		/* Not at a line start (none is known yet): a segment, not parsed. */
-		done_calls[f->who][NONE]++;
-		wrong_verdicts[f->who] += pf.wrong;
 	}
 	return 0;
 }
