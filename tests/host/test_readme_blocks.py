@@ -5,7 +5,7 @@ import re
 import unittest
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
-MARKER = re.compile(r"<!-- (ruleset|commands)( [a-z-]+)?: tests/vm/(test-[a-z0-9-]+\.sh) (loads|runs) this block -->")
+MARKER = re.compile(r"<!-- (ruleset|commands|flows|config)( [a-z-]+)?: tests/vm/(test-[a-z0-9-]+\.sh) (loads|runs) this block -->")
 
 
 def blocks(text):
@@ -31,8 +31,9 @@ class ReadmeBlocks(unittest.TestCase):
     def test_every_ruleset_and_operator_command_has_its_test(self):
         checked = 0
         for marker, body in self.blocks:
-            loads_nft = "nft -f" in body
-            if not loads_nft:
+            # An nft ruleset, Open vSwitch flows, a conntrackd.conf.
+            loads = "nft -f" in body or "ovs-ofctl" in body or "conntrackd" in body
+            if not loads:
                 continue
             self.assertIsNotNone(marker, "a README block loads a ruleset without a test marker:\n" + body)
             m = MARKER.fullmatch(marker)
@@ -42,13 +43,16 @@ class ReadmeBlocks(unittest.TestCase):
             self.assertTrue(os.path.exists(path), marker + ": no " + test)
             with open(path) as f:
                 script = f.read()
-            call = ("readme_ruleset " if kind == "ruleset" else "readme_commands ") + test
+            call = {"ruleset": "readme_ruleset ", "commands": "readme_commands "}.get(
+                kind, "readme_heredoc " + kind + " "
+            ) + test
             if name:
                 call += " " + name
             self.assertRegex(script, re.escape(call) + r"(\)|$|\s)", test + " does not call '" + call + "'")
             checked += 1
-        # The stateful firewall, by address, NAT gateway, and the replacement of the C helper.
-        self.assertGreaterEqual(checked, 4)
+        # The stateful firewall, by address, NAT gateway, the replacement of the C helper,
+        # Open vSwitch's flows, conntrackd's configuration and its takeover.
+        self.assertGreaterEqual(checked, 7)
 
     def test_markers_precede_blocks(self):
         with open(os.path.join(ROOT, "README.md")) as f:

@@ -102,6 +102,14 @@ readme_commands() {
 	sed -n "/<!-- commands $2: tests\/vm\/$1 /,/^\`\`\`\$/p" README.md | sed '1,2d;$d'
 }
 
+# readme_heredoc KIND TEST NAME: the here-document (between a line ending in <<'EOF' and EOF)
+# of the README block that follows "<!-- KIND NAME: tests/vm/TEST loads this block -->", e.g.
+# Open vSwitch flows (KIND flows) or a conntrackd.conf (KIND config).
+readme_heredoc() {
+	sed -n "/<!-- $1 $3: tests\/vm\/$2 /,/^\`\`\`\$/p" README.md |
+		sed -n "/<<'EOF'\$/,/^EOF\$/p" | sed '1d;$d'
+}
+
 loaded() {
 	grep -q "^$1 " /proc/modules
 }

@@ -1,0 +1,294 @@
+#!/bin/bash
+# A firewall cluster: two routers, primary and backup, each with the helper, its nft firewall
+# (data connections only as RELATED) and conntrackd (FTFW over a link of their own, conntrack
+# entries and expectations: `ExpectationSync on`). An FTP client announces a data connection
+# through the primary; then the primary fails (the client's and the server's links to it go
+# down, their routes fall back to the backup) and the backup takes over as Debian's
+# primary-backup.sh does (`conntrackd -c`: the entries and expectations received from the
+# primary are committed to its kernel through ctnetlink, by helper name and expectfn name,
+# the helper's state through from_nlattr). Then:
+#   before  the data connection announced before the failover passes the backup, admitted by
+#           the expectation the primary made;
+#   after   the same control connection announces another one through the backup: the helper
+#           picks up the committed connection and it passes too.
+# PORT and PASV without NAT, PASV with masquerade (the expectation carries nf_nat's
+# "nat-follow-master") and with masquerade to a port range and this module's nat_ports (its
+# own expectfn, "ftp-nat-ports"; the C has no such parameter and runs the same gateway
+# without it); the C pair and this module side by side. A negative control first: without
+# the commit the backup admits no data connection. The backup's counters say what it did.
+#
+#   ftp-cl clA 10.0.1.2 --- a0 10.0.1.1 ftp-ra (primary) 10.0.2.1 a1 --- svA 10.0.2.2 ftp-sv
+#          clB 10.0.1.2 --- b0 10.0.1.1 ftp-rb (backup)  10.0.2.1 b1 --- svB 10.0.2.2
+#                           ra s0 192.168.77.1 --- rb s0 192.168.77.2 (conntrackd's link)
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/net.sh"
+
+RA="ip netns exec ftp-ra"
+RB="ip netns exec ftp-rb"
+CTD=/tmp/ctd
+NAT_RANGE=40000-40999
+
+# name|gateway|mode
+# Not here: PORT through a masquerading pair. The expectation reaches the backup (its external
+# cache and, after the commit, its kernel hold it), but the data connection announced before
+# the failover does not pass, with the C pair as with this module (conntrackd 1.4.7; issue 22).
+CASES=(
+	"plain port|plain|port"
+	"plain pasv|plain|pasv"
+	"masq pasv|masq|pasv"
+	"ports pasv|ports|pasv"
+)
+
+# Both routers' links; the client and the server reach 10.0.x.1 (either router: same
+# addresses) through router A's link first (metric 10), router B's once A's is down.
+cluster_up() {
+	topo_down
+	local ns
+	for ns in ftp-cl ftp-ra ftp-rb ftp-sv; do
+		ip netns add $ns && ip -n $ns link set lo up || return 1
+	done
+	ip link add clA netns ftp-cl type veth peer name a0 netns ftp-ra &&
+		ip link add clB netns ftp-cl type veth peer name b0 netns ftp-rb &&
+		ip link add svA netns ftp-sv type veth peer name a1 netns ftp-ra &&
+		ip link add svB netns ftp-sv type veth peer name b1 netns ftp-rb &&
+		ip link add s0 netns ftp-ra type veth peer name s0 netns ftp-rb || return 1
+	local r dev
+	for r in a b; do
+		ip -n ftp-r$r addr add 10.0.1.1/24 dev ${r}0
+		ip -n ftp-r$r addr add 10.0.2.1/24 dev ${r}1
+		ip netns exec ftp-r$r sysctl -qw net.ipv4.ip_forward=1
+	done
+	ip -n ftp-ra addr add 192.168.77.1/24 dev s0
+	ip -n ftp-rb addr add 192.168.77.2/24 dev s0
+	# One address on both links, no subnet route: the routes below say which router is used
+	# (a shared /24 would send the server's replies to the masquerading router's address out
+	# of whichever link's route came first).
+	for dev in clA clB; do ip -n ftp-cl addr add 10.0.1.2/32 dev $dev; done
+	for dev in svA svB; do ip -n ftp-sv addr add 10.0.2.2/32 dev $dev; done
+	for l in "ftp-cl clA" "ftp-cl clB" "ftp-sv svA" "ftp-sv svB" "ftp-ra a0" "ftp-ra a1" \
+		"ftp-ra s0" "ftp-rb b0" "ftp-rb b1" "ftp-rb s0"; do
+		# shellcheck disable=SC2086
+		set -- $l
+		ip -n $1 link set $2 up
+	done
+	ip -n ftp-cl route add 10.0.1.1 dev clB metric 20
+	ip -n ftp-cl route add default via 10.0.1.1 dev clB metric 20
+	ip -n ftp-sv route add 10.0.2.1 dev svB metric 20
+	ip -n ftp-sv route add default via 10.0.2.1 dev svB metric 20
+	sysctl -qw net.netfilter.nf_log_all_netns=1
+}
+
+# failover: router A's links to the client and the server go down (as if it died); the client's
+# and the server's routes through B take over.
+failover() {
+	ip -n ftp-cl link set clA down && ip -n ftp-sv link set svA down
+}
+# failback: A's links up again, with the routes through them (a link that goes down takes
+# its routes along).
+failback() {
+	ip -n ftp-cl link set clA up && ip -n ftp-sv link set svA up &&
+		ip -n ftp-cl route replace 10.0.1.1 dev clA metric 10 &&
+		ip -n ftp-cl route replace default via 10.0.1.1 dev clA metric 10 &&
+		ip -n ftp-sv route replace 10.0.2.1 dev svA metric 10 &&
+		ip -n ftp-sv route replace default via 10.0.2.1 dev svA metric 10
+}
+
+# fw_on NS GATEWAY: a router's firewall (as net.sh's fw_up) and its NAT: plain (none), masq
+# (the client masqueraded towards the server), ports (masqueraded to NAT_RANGE).
+fw_on() {
+	local post= out=b1
+	[ "$1" = ftp-ra ] && out=a1
+	case $2 in
+	masq) post="oifname \"$out\" masquerade" ;;
+	ports) post="oifname \"$out\" meta l4proto tcp masquerade to :$NAT_RANGE" ;;
+	esac
+	ip netns exec "$1" nft -f - <<NFT
+flush ruleset
+table inet fw {
+	ct helper ftp-21 { type "ftp" protocol tcp; }
+	chain assign {
+		type filter hook prerouting priority filter; policy accept;
+		tcp dport 21 ct helper set "ftp-21"
+	}
+	chain filter {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related accept
+		tcp dport 21 ct state new accept
+		meta l4proto icmp accept
+	}
+}
+table inet nat {
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		$post
+	}
+}
+NFT
+}
+
+# ctd_start R: conntrackd in router R's namespace (a or b), FTFW over UDP on s0, its files in
+# CTD (config, log, lock, control socket). Returns once it answers on its socket.
+ctd_start() {
+	local r=$1 me peer
+	[ "$r" = a ] && me=192.168.77.1 peer=192.168.77.2 || me=192.168.77.2 peer=192.168.77.1
+	mkdir -p $CTD
+	# The README's conntrackd.conf, with this router's addresses and files of its own.
+	readme_heredoc config test-conntrackd.sh ftfw |
+		sed "s|^\(\s*IPv4_address\) 192.168.77.1\$|\1 $me|
+			s|^\(\s*IPv4_Destination_Address\) 192.168.77.2\$|\1 $peer|
+			s|LogFile on|LogFile $CTD/$r.log|
+			s|/var/lock/conntrackd.lock|$CTD/$r.lock|
+			s|/var/run/conntrackd.ctl|$CTD/$r.ctl|" >$CTD/$r.conf
+	grep -q "IPv4_Destination_Address $peer" $CTD/$r.conf && grep -q "$CTD/$r.ctl" $CTD/$r.conf ||
+		fail "the README's conntrackd.conf block is missing or has changed shape"
+	rm -f $CTD/$r.lock $CTD/$r.ctl
+	ip netns exec ftp-r$r conntrackd -C $CTD/$r.conf -d || return 1
+	local i
+	for i in $(seq 300); do
+		ctd $r -s >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	echo "conntrackd in ftp-r$r does not answer: $(tail -3 $CTD/$r.log)" >&2
+	return 1
+}
+ctd() { # R ARGS...: conntrackd's client commands against router R's daemon
+	local r=$1
+	shift
+	ip netns exec ftp-r$r conntrackd -C $CTD/$r.conf "$@"
+}
+ctd_stop() {
+	local r
+	for r in a b; do
+		[ -f $CTD/$r.conf ] && ctd $r -k >/dev/null 2>&1
+	done
+	true
+}
+
+# run_case GATEWAY MODE [commit|nocommit] [TIMEOUT]: one control connection across a failover.
+# Prints ftp_failover.py's lines; its status is the client's. Sets ANNOUNCED_PORT (the port of
+# the expectation the primary made: for PORT, the one the server was told) and
+# COMMITTED_EXPECT (the expectations the commit put into the backup's kernel).
+run_case() {
+	local gw=$1 mode=$2 commit=${3:-commit} timeout=${4:-30} r rc=0 pid
+	ANNOUNCED_PORT= COMMITTED_EXPECT=0
+	failback
+	for r in ftp-ra ftp-rb; do
+		fw_on $r "$gw" || return 1
+		ip netns exec $r conntrack -F 2>/dev/null
+		ip netns exec $r conntrack -F expect 2>/dev/null
+	done
+	ctd a -f >/dev/null && ctd b -f >/dev/null || return 1
+	rm -f /tmp/ftp-fo.announced /tmp/ftp-fo.go
+	$CL python3 "$REPO_DIR/tests/vm/ftp_failover.py" 10.0.2.2 "$mode" $FTP_ROOT/file.bin \
+		/tmp/ftp-fo.announced /tmp/ftp-fo.go "$timeout" >/tmp/ftp-fo.out 2>&1 &
+	pid=$!
+	wait_for "the client's announcement" test -e /tmp/ftp-fo.announced || { kill $pid; return 1; }
+	# The announcement made an expectation on the primary; the backup must have received it
+	# before the primary goes.
+	$RA conntrack -L expect >/tmp/ftp-fo.aexp 2>&1
+	ANNOUNCED_PORT=$(grep -o 'dport=[0-9]*' /tmp/ftp-fo.aexp | head -1)
+	ANNOUNCED_PORT=${ANNOUNCED_PORT#dport=}
+	[ -n "$ANNOUNCED_PORT" ] || { echo "no expectation on the primary after the announcement" >&2; kill $pid; return 1; }
+	wait_for "the expectation in the backup's external cache" synced "dport=$ANNOUNCED_PORT" ||
+		{ kill $pid; return 1; }
+	failover
+	if [ "$commit" = commit ]; then
+		# The README's takeover, on the backup: the connections, then their expectations.
+		{ takeover >/dev/null &&
+			wait_for "the committed expectation in the backup's kernel" committed; } ||
+			{ kill $pid; return 1; }
+		COMMITTED_EXPECT=$($RB conntrack -L expect 2>/dev/null | grep -c proto=)
+	fi
+	touch /tmp/ftp-fo.go
+	wait $pid || rc=$?
+	cat /tmp/ftp-fo.out
+	if [ $rc != 0 ]; then
+		# What each side held: the expectation as the primary made it, as the backup has it.
+		echo "primary's expectation: $(grep proto= /tmp/ftp-fo.aexp)"
+		echo "backup's external cache: $(ctd b -e expect 2>&1 | head -2)"
+		echo "backup's expectation: $($RB conntrack -L expect 2>&1 | grep proto=)"
+	fi
+	return $rc
+}
+takeover() {
+	local cmds
+	cmds=$(readme_commands test-conntrackd.sh takeover)
+	[ -n "$cmds" ] || fail "no takeover block in README.md"
+	# Each line as the README says it, against the backup's daemon.
+	conntrackd() { ctd b "$@"; }
+	local line rc=0
+	while IFS= read -r line; do
+		eval "$line" || rc=1
+	done <<<"$cmds"
+	unset -f conntrackd
+	return $rc
+}
+synced() { ctd b -e expect 2>/dev/null | grep -qF -- "$1"; }
+committed() { $RB conntrack -L expect 2>/dev/null | grep -q proto=; }
+# wait_for WHAT CMD...: until CMD succeeds, a minute at most.
+wait_for() {
+	local what=$1 i
+	shift
+	for i in $(seq 600); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	echo "gave up waiting for $what; the client said: $(cat /tmp/ftp-fo.out 2>/dev/null)" >&2
+	return 1
+}
+
+# unload: the routers' rulesets first (a ct helper object holds the helper's module).
+unload() {
+	$RA nft flush ruleset 2>/dev/null
+	$RB nft flush ruleset 2>/dev/null
+	helper_unload
+	! loaded nf_conntrack_ftp_rs && ! loaded nf_conntrack_ftp
+}
+
+trap 'ctd_stop; topo_down; helper_unload' EXIT
+cluster_up || fail "network set-up"
+ftpd_start 21 || fail "vsftpd on 21"
+ctd_start a || fail "conntrackd on the primary"
+ctd_start b || fail "conntrackd on the backup"
+echo "ok: $(conntrackd -v 2>&1 | head -1) on both routers, FTFW over s0"
+
+# Negative control: the same failover without the commit; the backup has no expectation and
+# its firewall must drop the data connection announced through the primary.
+helper_load rust ports=21 || fail "loading the module"
+run_case plain port nocommit 3 >/tmp/ftp-fo.case 2>&1 && out=$(cat /tmp/ftp-fo.case) &&
+	fail "the data connection passed the backup without conntrackd's commit: the test proves nothing ($out)"
+out=$(cat /tmp/ftp-fo.case)
+grep -q '^before: FAIL' <<<"$out" || fail "negative control: $out"
+echo "ok: without the commit, the backup drops the data connection announced before the failover"
+unload || fail "the module could not be unloaded"
+
+declare -A RESULT
+for impl in c rust; do
+	for c in "${CASES[@]}"; do
+		IFS='|' read -r name gw mode <<<"$c"
+		unload || fail "the helper could not be unloaded"
+		p=ports=21
+		[ $impl = rust ] && [ "$gw" = ports ] && p="$p nat_ports=$NAT_RANGE"
+		# shellcheck disable=SC2086
+		helper_load $impl $p || fail "loading the $impl helper ($p)"
+		start=$(date +%s.%N)
+		run_case "$gw" "$mode" >/tmp/ftp-fo.case 2>&1 && r=ok || r=FAIL
+		out=$(cat /tmp/ftp-fo.case)
+		took=$(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)")
+		[ "$COMMITTED_EXPECT" -ge 1 ] || r="$r, the commit made no expectation on the backup"
+		extra=
+		if [ $impl = rust ]; then
+			# What the backup's helper did: the pick-up's announcement parsed, its
+			# expectation created.
+			extra=" backup: $(for n in lines_parsed match_port match_227 expect_created; do
+				printf '%s=%s ' $n "$(rs_counter ftp-rb $n)"
+			done)"
+			[ "$(rs_counter ftp-rb expect_created)" -ge 1 ] ||
+				r="$r, the backup's helper created no expectation after the failover"
+		fi
+		echo "$impl $name: ${out//$'\n'/, } (failover and both transfers: $took s)$extra"
+		RESULT[$impl,$name]="$r; $(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
+	done
+done
+
+compare_c_rust "transfers"
