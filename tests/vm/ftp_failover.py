@@ -15,6 +15,7 @@ short wait of a negative control whose data connection no firewall admits.
 """
 import ftplib
 import os
+import select
 import socket
 import sys
 import time
@@ -42,8 +43,13 @@ def transfer(ftp, mode, announced, name, want, timeout):
     """RETR through the announced data connection; returns 'ok' or what went wrong."""
     try:
         if mode == "port":
-            announced.settimeout(timeout)
             ftp.putcmd("RETR " + name)
+            # The server connects, or answers that it could not (425) without waiting for us.
+            ready, _, _ = select.select([announced, ftp.sock], [], [], timeout)
+            if announced not in ready:
+                if not ready:
+                    raise TimeoutError("no data connection and no reply")
+                return f"FAIL (RETR: {ftp.getresp()})"
             conn, _ = announced.accept()
             announced.close()
         else:
