@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One FTP control connection across a firewall failover (tests/vm/test-conntrackd.sh).
 
-  ftp_failover.py ADDR port|pasv FILE ANNOUNCED GO [TIMEOUT]
+  ftp_failover.py ADDR port|pasv FILE ANNOUNCED GO [TIMEOUT] [--pickup]
 
 Logs in anonymously at ADDR:21 and announces a data connection (PORT, or PASV), then creates
 the file ANNOUNCED and waits until GO exists: the test moves the client's and the server's
@@ -12,6 +12,9 @@ FILE. Prints 'before: ok|FAIL ...' and, if the first passed, 'after: ok|FAIL ...
 every transfer printed passed.
 TIMEOUT (seconds, default 30) bounds the wait for the data connection: a hang guard, or the
 short wait of a negative control whose data connection no firewall admits.
+With --pickup nothing is announced before the move (ANNOUNCED is created once logged in):
+the first command through the other firewall is the announcement, which only a helper that
+picks the connection up mid-stream parses. Prints 'pickup: ok|FAIL ...'.
 """
 import ftplib
 import os
@@ -70,8 +73,10 @@ def transfer(ftp, mode, announced, name, want, timeout):
 
 
 def main():
-    addr, mode, path, announced_file, go = sys.argv[1:6]
-    timeout = float(sys.argv[6]) if len(sys.argv) > 6 else 30.0
+    args = [a for a in sys.argv[1:] if a != "--pickup"]
+    pickup = len(args) < len(sys.argv) - 1
+    addr, mode, path, announced_file, go = args[:5]
+    timeout = float(args[5]) if len(args) > 5 else 30.0
     if mode not in ("port", "pasv"):
         sys.exit(f"ftp_failover: mode must be port or pasv, not '{mode}'")
     want = open(path, "rb").read()
@@ -80,6 +85,14 @@ def main():
     ftp.connect(addr, 21, timeout=30)
     ftp.login()
     ftp.voidcmd("TYPE I")
+    if pickup:
+        open(announced_file, "w").close()
+        wait_file(go, 600)
+        r = transfer(ftp, mode, announce(ftp, mode), name, want, timeout)
+        print("pickup:", r, flush=True)
+        if r == "ok":
+            ftp.quit()
+        sys.exit(0 if r == "ok" else 1)
     first = announce(ftp, mode)
     open(announced_file, "w").close()
     wait_file(go, 600)
