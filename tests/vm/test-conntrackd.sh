@@ -199,6 +199,8 @@ run_case() {
 	[ -n "$ANNOUNCED_PORT" ] || { echo "no expectation on the primary after the announcement" >&2; kill $pid; return 1; }
 	wait_for "the expectation in the backup's external cache" synced "dport=$ANNOUNCED_PORT" ||
 		{ kill $pid; return 1; }
+	local t0
+	t0=$(date +%s.%N)
 	failover
 	if [ "$commit" = commit ]; then
 		# The README's takeover, on the backup: the connections, then their expectations.
@@ -206,6 +208,7 @@ run_case() {
 			wait_for "the committed expectation in the backup's kernel" committed; } ||
 			{ kill $pid; return 1; }
 		COMMITTED_EXPECT=$($RB conntrack -L expect 2>/dev/null | grep -c proto=)
+		took_since "$t0" >>/tmp/ftp-fo.takeover
 	fi
 	touch /tmp/ftp-fo.go
 	wait $pid || rc=$?
@@ -230,15 +233,21 @@ run_pickup() {
 	$CL python3 "$REPO_DIR/tests/vm/ftp_failover.py" 10.0.2.2 "$mode" $FTP_ROOT/file.bin \
 		/tmp/ftp-fo.announced /tmp/ftp-fo.go 30 --pickup >/tmp/ftp-fo.out 2>&1 &
 	pid=$!
+	local t0
 	{ wait_for "the client's log-in" test -e /tmp/ftp-fo.announced &&
 		wait_for "the control connection in the backup's external cache" ctl_synced &&
-		failover && takeover >/dev/null &&
+		t0=$(date +%s.%N) && failover && takeover >/dev/null &&
 		wait_for "the committed control connection in the backup's kernel" ctl_committed; } ||
 		{ kill $pid; return 1; }
+	took_since "$t0" >>/tmp/ftp-fo.takeover
 	touch /tmp/ftp-fo.go
 	wait $pid || rc=$?
 	cat /tmp/ftp-fo.out
 	return $rc
+}
+# took_since T0: seconds since T0 (date +%s.%N), to a millisecond.
+took_since() {
+	printf '%.3f\n' "$(echo "$(date +%s.%N) - $1" | bc)"
 }
 ctl_synced() { ctd b -e ct 2>/dev/null | grep -q 'dport=21 '; }
 ctl_committed() { $RB conntrack -L 2>/dev/null | grep -q 'dport=21 .*helper=ftp'; }
@@ -332,6 +341,7 @@ for impl in c rust; do
 		start=$(date +%s.%N)
 		r=ok
 		: >/tmp/ftp-fo.case
+		: >/tmp/ftp-fo.takeover
 		if [ "$sessions" = both ]; then
 			run_case "$gw" "$mode" >/tmp/ftp-fo.case 2>&1 || r=FAIL
 			[ "$COMMITTED_EXPECT" -ge 1 ] || r="$r, the commit made no expectation on the backup"
@@ -349,7 +359,9 @@ for impl in c rust; do
 			[ "$(rs_counter ftp-rb expect_created)" -ge 1 ] ||
 				r="$r, the backup's helper created no expectation after the failover"
 		fi
-		echo "$impl $name: ${out//$'\n'/, } ($took s)$extra"
+		# The failover: from the primary's links going down until the backup's kernel holds
+		# what the takeover committed (per session).
+		echo "$impl $name: ${out//$'\n'/, } ($took s; failover to committed: $(paste -sd/ /tmp/ftp-fo.takeover) s)$extra"
 		RESULT[$impl,$name]="$r; $(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
 	done
 	unload || fail "the helper could not be unloaded"
