@@ -99,11 +99,15 @@ flows_set() {
 	local flows
 	flows=$(readme_heredoc flows test-ovs.sh snat)
 	[ -n "$flows" ] || fail "no flows block in README.md"
+	grep -q 'ct(commit,alg=ftp,nat(src=10.0.1.240))' <<<"$flows" ||
+		fail "the README's flows no longer commit with alg=ftp,nat(src=10.0.1.240)"
 	case $1 in
 	snat) ;;
 	plain) flows=$(sed 's/,nat(src=[^)]*)//' <<<"$flows") ;;
 	noalg) flows=$(sed 's/,nat(src=[^)]*)//; s/,alg=ftp//' <<<"$flows") ;;
 	esac
+	[ "$1" = snat ] || ! grep -q 'nat(src=' <<<"$flows" || fail "flows ($1): nat(src=...) left in"
+	[ "$1" != noalg ] || ! grep -q 'alg=ftp' <<<"$flows" || fail "flows (noalg): alg=ftp left in"
 	$RT ovs-ofctl --bundle replace-flows br0 - <<<"$flows"
 }
 
@@ -122,13 +126,12 @@ table inet snatcheck {
 NFT
 }
 
-# ovs_release_unload: empties the flow tables (OpenFlow's and the datapath's), then unloads the
-# helper modules once the datapath has let them go: its flows hold the helper and the NAT
-# helper until they are freed after an RCU grace period (a minute at most).
+# ovs_release_unload: deletes the OpenFlow flows (ovs-vswitchd then removes the datapath's), and
+# unloads the helper modules once the datapath has let them go: its flows hold the helper and
+# the NAT helper until they are freed after an RCU grace period (a minute at most).
 ovs_release_unload() {
+	# As the README says: the OpenFlow flows that name the helper go, the datapath's follow.
 	$RT ovs-ofctl del-flows br0 2>/dev/null
-	$RT ovs-appctl dpctl/del-flows >/dev/null 2>&1
-	$RT ovs-appctl dpctl/flush-conntrack >/dev/null 2>&1
 	local i
 	for i in $(seq 300); do
 		helper_unload
@@ -139,7 +142,7 @@ ovs_release_unload() {
 	return 1
 }
 
-trap 'capture_kill; ovs_down; helper_unload' EXIT
+trap 'capture_kill; ovs_release_unload; ovs_down; helper_unload' EXIT
 modprobe -q openvswitch 2>/dev/null
 l2_up || fail "network set-up"
 ovs_up || fail "Open vSwitch (ovsdb-server, ovs-vswitchd, br0): $(tail -3 $OVS_DIR/ovs-vswitchd.log 2>/dev/null)"
@@ -153,8 +156,10 @@ for dst in 10.0.2.2 fd00:2::2; do
 	done
 done
 
-# Controls: without alg=ftp the flows pass the control connection (curl -I: the file's size,
-# no data connection) and admit no data connection, passive or active.
+# Controls, with this module loaded: without alg=ftp the flows pass the control connection
+# (curl -I: the file's size, no data connection) and admit no data connection, passive or
+# active.
+helper_load rust ports=21 || fail "loading the module"
 $CL curl -s -S --connect-timeout 30 -m 60 -I ftp://10.0.2.2/file.bin 2>/tmp/ftp-curl.err |
 	grep -q "Content-Length: $FTP_FILE_SIZE" ||
 	fail "the control connection does not pass the bridge: $(head -c 200 /tmp/ftp-curl.err)"
@@ -163,6 +168,7 @@ FTP_CONNECT_TIMEOUT=3 ftp_get ftp://10.0.2.2 --disable-epsv &&
 FTP_CONNECT_TIMEOUT=3 ftp_get ftp://10.0.2.2 -P - --disable-eprt &&
 	fail "active FTP passed the flows without alg=ftp: the test proves nothing"
 echo "ok: without alg=ftp, the control connection passes the bridge, neither passive nor active data does"
+ovs_release_unload || fail "the module could not be unloaded after the controls"
 
 declare -A RESULT
 for impl in c rust; do
