@@ -183,20 +183,11 @@ ctd_gone() { ! ip netns pids ftp-r$1 2>/dev/null | xargs -r ps -o comm= -p 2>/de
 # is announced before the failover (ftp_failover.py --pickup); the backup must have received
 # the control connection, and its first command through the backup is the announcement.
 run_case() {
-	local gw=$1 mode=$2 commit=${3:-commit} timeout=${4:-30} r rc=0 pid
+	local gw=$1 mode=$2 commit=${3:-commit} timeout=${4:-30} rc=0 pid
 	ANNOUNCED_PORT= COMMITTED_EXPECT=0
 	[ "$commit" = pickup ] && { run_pickup "$gw" "$mode" commit "$timeout"; return; }
-	failback
-	for r in ftp-ra ftp-rb; do
-		fw_on $r "$gw" || return 1
-		ip netns exec $r conntrack -F 2>/dev/null
-		ip netns exec $r conntrack -F expect 2>/dev/null
-	done
-	ctd a -f >/dev/null && ctd b -f >/dev/null || return 1
-	rm -f /tmp/ftp-fo.announced /tmp/ftp-fo.go
-	$CL python3 "$REPO_DIR/tests/vm/ftp_failover.py" 10.0.2.2 "$mode" $FTP_ROOT/file.bin \
-		/tmp/ftp-fo.announced /tmp/ftp-fo.go "$timeout" >/tmp/ftp-fo.out 2>&1 &
-	pid=$!
+	session_start "$gw" "$mode" "$timeout" || return 1
+	pid=$SESSION_PID
 	wait_for "the client's announcement" test -e /tmp/ftp-fo.announced || { kill $pid; return 1; }
 	# The announcement made an expectation on the primary; the backup must have received it
 	# before the primary goes.
@@ -210,12 +201,9 @@ run_case() {
 	t0=$(date +%s.%N)
 	failover || { echo "the failover (links down) failed" >&2; kill $pid; return 1; }
 	if [ "$commit" = commit ]; then
-		# The README's takeover, on the backup: the connections, then their expectations.
-		{ takeover >/dev/null &&
-			wait_for "the committed expectation in the backup's kernel" committed; } ||
+		take_over "$t0" "the committed expectation in the backup's kernel" committed ||
 			{ kill $pid; return 1; }
 		COMMITTED_EXPECT=$($RB conntrack -L expect 2>/dev/null | grep -c proto=)
-		took_since "$t0" >>/tmp/ftp-fo.takeover
 	fi
 	touch /tmp/ftp-fo.go
 	wait $pid || rc=$?
@@ -234,27 +222,17 @@ run_case() {
 # announcement. Sets DATA_PORT: the port of the active data connection through the backup (for
 # PORT, the port the server was told).
 run_pickup() {
-	local gw=$1 mode=$2 commit=${3:-commit} timeout=${4:-30} r rc=0 pid
+	local gw=$1 mode=$2 commit=${3:-commit} timeout=${4:-30} rc=0 pid
 	DATA_PORT=
-	failback
-	for r in ftp-ra ftp-rb; do
-		fw_on $r "$gw" || return 1
-		ip netns exec $r conntrack -F 2>/dev/null
-	done
-	ctd a -f >/dev/null && ctd b -f >/dev/null || return 1
-	rm -f /tmp/ftp-fo.announced /tmp/ftp-fo.go
-	$CL python3 "$REPO_DIR/tests/vm/ftp_failover.py" 10.0.2.2 "$mode" $FTP_ROOT/file.bin \
-		/tmp/ftp-fo.announced /tmp/ftp-fo.go "$timeout" --pickup >/tmp/ftp-fo.out 2>&1 &
-	pid=$!
+	session_start "$gw" "$mode" "$timeout" --pickup || return 1
+	pid=$SESSION_PID
 	local t0
 	{ wait_for "the client's log-in" test -e /tmp/ftp-fo.announced &&
 		wait_for "the control connection in the backup's external cache" ctl_synced &&
 		t0=$(date +%s.%N) && failover; } || { kill $pid; return 1; }
 	if [ "$commit" = commit ]; then
-		{ takeover >/dev/null &&
-			wait_for "the committed control connection in the backup's kernel" ctl_committed; } ||
+		take_over "$t0" "the committed control connection in the backup's kernel" ctl_committed ||
 			{ kill $pid; return 1; }
-		took_since "$t0" >>/tmp/ftp-fo.takeover
 	fi
 	touch /tmp/ftp-fo.go
 	wait $pid || rc=$?
@@ -262,6 +240,31 @@ run_pickup() {
 	DATA_PORT=$($RB conntrack -L -p tcp --orig-dst 10.0.2.1 2>/dev/null | grep -o 'dport=[0-9]*' | head -1)
 	DATA_PORT=${DATA_PORT#dport=}
 	return $rc
+}
+# session_start GATEWAY MODE TIMEOUT [--pickup]: both routers back as before a failover, their
+# rulesets for GATEWAY, their tables and conntrackd's caches emptied; then the client
+# (ftp_failover.py) in the background, its pid in SESSION_PID.
+session_start() {
+	local gw=$1 mode=$2 timeout=$3 r
+	shift 3
+	failback
+	for r in ftp-ra ftp-rb; do
+		fw_on $r "$gw" || return 1
+		ip netns exec $r conntrack -F 2>/dev/null
+		ip netns exec $r conntrack -F expect 2>/dev/null
+	done
+	ctd a -f >/dev/null && ctd b -f >/dev/null || return 1
+	rm -f /tmp/ftp-fo.announced /tmp/ftp-fo.go
+	$CL python3 "$REPO_DIR/tests/vm/ftp_failover.py" 10.0.2.2 "$mode" $FTP_ROOT/file.bin \
+		/tmp/ftp-fo.announced /tmp/ftp-fo.go "$timeout" "$@" >/tmp/ftp-fo.out 2>&1 &
+	SESSION_PID=$!
+}
+# take_over T0 WHAT CHECK: the README's takeover on the backup (the connections, then their
+# expectations), then until CHECK says the backup's kernel holds WHAT; records the time since
+# T0 (the failover's start) in /tmp/ftp-fo.takeover.
+take_over() {
+	takeover >/dev/null && wait_for "$2" "$3" || return 1
+	took_since "$1" >>/tmp/ftp-fo.takeover
 }
 # took_since T0: seconds since T0 (date +%s.%N), to a millisecond.
 took_since() {
