@@ -63,11 +63,33 @@ debian_mirror() {
 }
 
 # The private apt configuration for trixie-backports (scripts/setup writes its sources.list):
-# apt-get/apt-cache options that leave the system's sources untouched.
+# apt-get/apt-cache options that leave the system's sources untouched. Both architectures of
+# Debian's stock kernels: arm64 packages are named NAME:arm64.
 TRIXIE_APT=$CACHE/kernel-src/apt
 TRIXIE_APT_OPTS=(-o "Dir::Etc::SourceList=$TRIXIE_APT/sources.list" -o Dir::Etc::SourceParts=/dev/null
 	-o "Dir::State::Lists=$TRIXIE_APT/lists" -o "Dir::Cache=$TRIXIE_APT" -o APT::Architecture=amd64
-	-o Debug::NoLocking=1)
+	-o APT::Architectures::=amd64 -o APT::Architectures::=arm64 -o Debug::NoLocking=1)
+
+# Debian's stock kernel flavours (linux-image-<release>-<flavour>): those make check builds
+# (and boots, where scripts/check says), and the other arm64 ones make check-all builds.
+STOCK_FLAVOURS="amd64 cloud-amd64 rt-amd64 arm64"
+STOCK_FLAVOURS_ALL="$STOCK_FLAVOURS arm64-16k cloud-arm64 rt-arm64"
+
+# parse_stock_kernel KERNEL: a stock kernel as the scripts name it, SERIES[-FLAVOUR] (7.2,
+# 7.3-rt-amd64, ...; the flavour amd64 by default), into STOCK_SERIES, STOCK_FLAVOUR and
+# STOCK_ARCH (Debian's architecture: amd64 or arm64).
+parse_stock_kernel() {
+	STOCK_SERIES=${1%%-*}
+	STOCK_FLAVOUR=amd64
+	[ "$1" = "$STOCK_SERIES" ] || STOCK_FLAVOUR=${1#*-}
+	case $STOCK_SERIES in 7.2 | 7.3) ;; *) die "unknown stock kernel '$1' (SERIES[-FLAVOUR]: SERIES 7.2 or 7.3)" ;; esac
+	case " $STOCK_FLAVOURS_ALL " in
+	*" $STOCK_FLAVOUR "*) ;;
+	*) die "unknown flavour '$STOCK_FLAVOUR' in '$1' (one of: $STOCK_FLAVOURS_ALL)" ;;
+	esac
+	STOCK_ARCH=amd64
+	case $STOCK_FLAVOUR in *arm64*) STOCK_ARCH=arm64 ;; esac
+}
 
 # The unpacked kernel source (newest linux-source-7.2 fetched by scripts/setup).
 kernel_src() {
@@ -111,13 +133,11 @@ check_stock_vermagic() {
 	echo "$mine"
 }
 
-# in_chroot CMD: runs CMD (bash) in the trixie chroot, with /proc mounted while this script
-# runs.
+# in_chroot CMD: runs CMD (bash) in the trixie chroot, with /proc mounted in a mount namespace
+# of its own: several builds run in the chroot side by side (scripts/check), and one's end
+# must not unmount another's /proc.
 in_chroot() {
-	if ! mountpoint -q "$TRIXIE_ROOT/proc"; then
-		mount -t proc proc "$TRIXIE_ROOT/proc"
-		trap 'umount "$TRIXIE_ROOT/proc" 2>/dev/null || true' EXIT
-	fi
-	chroot "$TRIXIE_ROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-		LANG=C.UTF-8 /bin/bash -c "$1"
+	unshare --mount --propagation private /bin/sh -c 'mount -t proc proc "$1/proc" && exec chroot "$1" \
+		/usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 /bin/bash -c "$2"' \
+		in_chroot "$TRIXIE_ROOT" "$1"
 }
