@@ -17,8 +17,10 @@
 #                     next to the C helper, in one boot (project or stock kernel; tests/bench)
 #   make demo         boot the kernel, load the module, show it at work
 #   make install      install into KDIR's kernel: module (updates/), depmod, modprobe.d file
-#   make dkms-check [DEBIAN_KERNEL=7.2]  dkms install in the trixie chroot for Debian's stock
-#                     kernel, then the VM tests on that kernel with the DKMS-built module
+#   make deb          the Debian package nf-conntrack-ftp-rs-dkms (DKMS source), into MO
+#   make dkms-check [DEBIAN_KERNEL=7.2]  that package apt-installed in the trixie chroot
+#                     for Debian's stock kernel (DKMS builds the module), removed again
+#                     (nothing left), then the VM tests on that kernel with the DKMS-built module
 #   make clean
 
 SHELL := /bin/bash
@@ -56,7 +58,7 @@ KMAKE = $(MAKE) -C $(KDIR) M=$(REPO) MO=$(MO) $(if $(LLVM),LLVM=$(LLVM)) RUSTC=$
 	BINDGEN=$(BINDGEN) $(if $(CLIPPY),CLIPPY=1 CLIPPY_DRIVER=$(dir $(RUSTC))clippy-driver) \
 	$(if $(NF_FTP_RS_TEST),NF_FTP_RS_TEST=1)
 
-.PHONY: all modules clean install check check-all check-debug check-distro dkms-check bench demo setup kernel
+.PHONY: all modules clean install check check-all check-debug check-distro deb dkms-check bench demo setup kernel
 
 all: modules
 	@ln -sf $(MO)/nf_conntrack_ftp_rs.ko nf_conntrack_ftp_rs.ko
@@ -114,7 +116,12 @@ check-distro: setup
 	scripts/distro-kernel $(DEBIAN_KERNEL)
 	scripts/vm-run --stock $(DEBIAN_KERNEL) -- tests/vm/run-all
 
-# DKMS as an operator runs it (dkms.conf), in the trixie chroot, for Debian's stock kernel.
+# The Debian package nf-conntrack-ftp-rs-dkms (debian/), into MO.
+deb:
+	scripts/deb $(MO)
+
+# DKMS as an operator runs it, through that package, in the trixie chroot, for Debian's stock
+# kernel: apt install, dkms, the VM suite, apt remove.
 dkms-check: setup
 	scripts/distro-kernel $(DEBIAN_KERNEL)
 	scripts/dkms-check $(DEBIAN_KERNEL)
