@@ -12,7 +12,8 @@
 #     expectation is dropped and logged "cannot add expectation", as with C; nothing left
 #     once the connections are gone;
 #  4. the expectation cache's allocation fails (failslab, in the project and debug
-#     kernels): the PORT is dropped and logged "cannot alloc expectation", as with C.
+#     kernels; not run on Debian's stock kernels, which have no fault injection): the PORT is
+#     dropped and logged "cannot alloc expectation", as with C.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/net.sh"
 
@@ -213,6 +214,14 @@ echo "$rust" | grep -q 'after the flush: 0 expectations' || fail "expectations l
 echo "ok: full expectation table handled as C"
 
 # --- 4. allocation failure ---
+# Debian's stock kernels have no fault injection (make check-all, make check-distro run this
+# test there): parts 1 to 3 are what they can show.
+case ${VM_KERNEL-} in
+stock-*)
+	echo "not run: part 4 (failslab): $VM_KERNEL has no fault injection (the project and debug kernels run it)"
+	exit 0
+	;;
+esac
 if [ ! -d /sys/kernel/debug/failslab ] || [ ! -e /sys/kernel/slab/nf_conntrack_expect/failslab ]; then
 	fail "this kernel has no failslab with a per-cache switch (tests/kernel/base.config asks for it)"
 fi
