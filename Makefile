@@ -121,7 +121,7 @@ deb:
 	scripts/deb $(MO)
 
 # DKMS as an operator runs it, through that package, in the trixie chroot, for Debian's stock
-# kernel: apt install, dkms, the VM suite, apt remove.
+# kernel: apt install, dkms, apt remove (nothing left), then the VM suite with the module.
 dkms-check: setup
 	scripts/distro-kernel $(DEBIAN_KERNEL)
 	scripts/dkms-check $(DEBIAN_KERNEL)
