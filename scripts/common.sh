@@ -91,6 +91,15 @@ parse_stock_kernel() {
 	case $STOCK_FLAVOUR in *arm64*) STOCK_ARCH=arm64 ;; esac
 }
 
+# dkms_version: the module's DKMS version (dkms.conf's PACKAGE_VERSION), which the Debian
+# package's version must equal.
+dkms_version() {
+	local v
+	v=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$REPO/dkms.conf")
+	[ -n "$v" ] || die "no PACKAGE_VERSION in dkms.conf"
+	echo "$v"
+}
+
 # The unpacked kernel source (newest linux-source-7.2 fetched by scripts/setup).
 kernel_src() {
 	local f=$CACHE/kernel-src/CURRENT
