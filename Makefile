@@ -11,8 +11,9 @@
 #                     7.2 and 7.3 (scripts/check says which)
 #   make check-all    the same with every VM test on every kernel
 #   make check-debug  the VM tests on the debug kernel (KASAN, lockdep, kmemleak, failslab)
-#   make check-distro [DEBIAN_KERNEL=7.2]  the VM tests on Debian's stock kernel, the module
-#                     built in a trixie chroot with that kernel's own toolchain
+#   make check-distro [DEBIAN_KERNEL=7.2]  the VM tests on Debian's stock kernel (7.2, 7.3,
+#                     or with a flavour: 7.2-rt-amd64, 7.2-cloud-amd64, 7.2-arm64, ...), the
+#                     module built in a trixie chroot with that kernel's own toolchain
 #   make bench [BENCH_KERNEL=7.2] [BENCH_PARAMS='iters=5000']  the in-kernel cost per packet
 #                     next to the C helper, in one boot (project or stock kernel; tests/bench)
 #   make demo         boot the kernel, load the module, show it at work
