@@ -6,9 +6,10 @@
 #                     go to MO (default build/), nf_conntrack_ftp_rs.ko links to the module
 #   make CLIPPY=1     the same, linted with clippy
 #   make NF_FTP_RS_TEST=1  a test build: with the KUnit suites and the parser's vector table
-#   make check        set-up, kernel, module, host tests, VM tests (KUnit + shell tests): all of
-#                     them on the project kernel, the kernel-dependent ones on Debian's stock
-#                     7.2 and 7.3 (scripts/check says which)
+#   make check        set-up, kernel, module, host tests, VM tests (KUnit + shell tests): on
+#                     the project kernel, the kernel-dependent ones on Debian's stock 7.2
+#                     and 7.3, some on 7.2's arm64, rt-amd64 and cloud-amd64 (scripts/check
+#                     says which)
 #   make check-all    the same with every VM test on every kernel
 #   make check-debug  the VM tests on the debug kernel (KASAN, lockdep, kmemleak, failslab)
 #   make check-distro [DEBIAN_KERNEL=7.2]  the VM tests on Debian's stock kernel (7.2, 7.3,
