@@ -20,9 +20,10 @@
 #   make demo         boot the kernel, load the module, show it at work
 #   make install      install into KDIR's kernel: module (updates/), depmod, modprobe.d file
 #   make deb          the Debian package nf-conntrack-ftp-rs-dkms (DKMS source), into MO
-#   make dkms-check [DEBIAN_KERNEL=7.2]  that package apt-installed in the trixie chroot
-#                     for Debian's stock kernel (DKMS builds the module), removed again
-#                     (nothing left), then the VM tests on that kernel with the DKMS-built module
+#   make dkms-check [DEBIAN_KERNEL=7.2] [TESTS=...]  that package apt-installed for Debian's
+#                     stock kernel (7.2-arm64 too) in a Debian system of its architecture
+#                     (DKMS builds the module), removed again (nothing left), then the VM
+#                     tests on that kernel with the DKMS-built module
 #   make clean
 
 SHELL := /bin/bash
@@ -122,11 +123,12 @@ check-distro: setup
 deb:
 	scripts/deb $(MO)
 
-# DKMS as an operator runs it, through that package, in the trixie chroot, for Debian's stock
-# kernel: apt install, dkms, apt remove (nothing left), then the VM suite with the module.
+# DKMS as an operator runs it, through that package, for Debian's stock kernel, in the trixie
+# chroot (amd64) or an arm64 trixie root under qemu-user (arm64: ~30 min): apt install, dkms,
+# apt remove (nothing left), then the VM suite (TESTS=: some of it) with the module.
 dkms-check: setup
 	scripts/distro-kernel $(DEBIAN_KERNEL)
-	scripts/dkms-check $(DEBIAN_KERNEL)
+	TESTS='$(TESTS)' scripts/dkms-check $(DEBIAN_KERNEL)
 
 # The C helper and this module on the same packets, in one boot: ratios, not a timed test.
 # BENCH_KERNEL=7.2 or 7.3: on Debian's stock kernel instead (-O2, what operators run).

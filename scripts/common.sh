@@ -74,6 +74,9 @@ TRIXIE_APT_OPTS=(-o "Dir::Etc::SourceList=$TRIXIE_APT/sources.list" -o Dir::Etc:
 # (and boots, where scripts/check says), and the other arm64 ones make check-all builds.
 STOCK_FLAVOURS="amd64 cloud-amd64 rt-amd64 arm64"
 STOCK_FLAVOURS_ALL="$STOCK_FLAVOURS arm64-16k cloud-arm64 rt-arm64"
+# The tests an arm64 guest runs in make check (emulated, so not all): install as an operator
+# does, transfers, crafted traffic, NAT and the per-CPU counters (a call into C off x86-64).
+ARM64_TESTS="install ftp-transfers ftp-crafted ftp-nat counters"
 
 # parse_stock_kernel KERNEL: a stock kernel as the scripts name it, SERIES[-FLAVOUR] (7.2,
 # 7.3-rt-amd64, ...; the flavour amd64 by default), into STOCK_SERIES, STOCK_FLAVOUR and
@@ -142,11 +145,16 @@ check_stock_vermagic() {
 	echo "$mine"
 }
 
-# in_chroot CMD: runs CMD (bash) in the trixie chroot, with /proc mounted in a mount namespace
+# in_root ROOT CMD: runs CMD (bash) chrooted in ROOT, with /proc mounted in a mount namespace
 # of its own: several builds run in the chroot side by side (scripts/check), and one's end
 # must not unmount another's /proc.
-in_chroot() {
+in_root() {
 	unshare --mount --propagation private /bin/sh -c 'mount -t proc proc "$1/proc" && exec chroot "$1" \
 		/usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 /bin/bash -c "$2"' \
-		in_chroot "$TRIXIE_ROOT" "$1"
+		in_root "$1" "$2"
+}
+
+# in_chroot CMD: runs CMD (bash) in the trixie chroot.
+in_chroot() {
+	in_root "$TRIXIE_ROOT" "$1"
 }
