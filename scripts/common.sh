@@ -71,7 +71,8 @@ TRIXIE_APT_OPTS=(-o "Dir::Etc::SourceList=$TRIXIE_APT/sources.list" -o Dir::Etc:
 	-o APT::Architectures::=amd64 -o APT::Architectures::=arm64 -o Debug::NoLocking=1)
 
 # Debian's stock kernel flavours (linux-image-<release>-<flavour>): those make check builds
-# (and boots, where scripts/check says), and the other arm64 ones make check-all builds.
+# (and boots, where scripts/check says), and the other arm64 ones make check-all builds (and
+# boots). scripts/vm-run boots each of them.
 STOCK_FLAVOURS="amd64 cloud-amd64 rt-amd64 arm64"
 STOCK_FLAVOURS_ALL="$STOCK_FLAVOURS arm64-16k cloud-arm64 rt-arm64"
 # The tests an arm64 guest runs in make check (emulated, so not all): install as an operator
