@@ -18,3 +18,4 @@
 #include "nf/trampolines.h"
 #include "nf/netns.h"
 #include "nf/param.h"
+#include "nf/skb.h"

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The packet (`struct sk_buff`) as a helper sees it: its length, its TCP header, and its
-//! bytes (in place where linear, else copied). Changing it (NAT's rewrite, nf/nat.rs) takes
-//! `&mut Skb`: it may reallocate the data, so no slice borrowed from [`Skb::bytes`] can
-//! outlive it.
+//! bytes (in place where linear or in one page fragment, else copied). Changing it (NAT's
+//! rewrite, nf/nat.rs) takes `&mut Skb`: it may reallocate the data, so no slice borrowed
+//! from [`Skb::bytes`] or [`Skb::fragment`] can outlive it.
 
 use super::bindings;
 use core::ffi::c_void;
@@ -73,12 +73,37 @@ impl Skb {
         Some(unsafe { core::slice::from_raw_parts(data.add(offset as usize), len as usize) })
     }
 
-    /// The bytes `offset..offset + buf.len()` of the packet: in place where they are linear,
-    /// otherwise copied into `buf` (`skb_header_pointer`). `None` if the packet is shorter.
+    /// The bytes `offset..offset + len` of the packet where they all lie in one of its page
+    /// fragments and no one else writes that fragment (nf/skb.c: not spliced, zero-copy or
+    /// device memory), read in place. `None` otherwise (or where `len` is 0): then they are
+    /// to be copied. A call; for bytes that are not linear (see [`Skb::linear`]).
+    #[inline]
+    pub(crate) fn fragment(&self, offset: u32, len: u32) -> Option<&[u8]> {
+        // SAFETY: `self` is a valid skb (see `from_raw_mut`); the function only reads it.
+        let p = unsafe { bindings::nf_ftp_rs_frag_bytes(self.as_ptr(), offset, len) };
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: non-null, `p` points to `len` bytes of one fragment of the packet, in the
+        // kernel's direct map, in a page the packet holds a reference on. No one writes them
+        // meanwhile: pages a writer shares (spliced, vmspliced, zero-copy) carry flags the
+        // function refuses, and the kernel writes a fragment in place only through a packet
+        // it holds alone (`skb_cow_data()` and `skb_ensure_writable()` copy cloned or shared
+        // data first): this one, whose changes (NAT's rewrite) take `&mut Skb`. So while the
+        // slice borrows `self` the bytes stay in place and unchanged.
+        Some(unsafe { core::slice::from_raw_parts(p, len as usize) })
+    }
+
+    /// The bytes `offset..offset + buf.len()` of the packet: in place where they are linear
+    /// or in one page fragment ([`Skb::fragment`]), otherwise copied into `buf`
+    /// (`skb_header_pointer`). `None` if the packet is shorter.
     #[inline]
     pub(crate) fn bytes<'a>(&'a self, offset: u32, buf: &'a mut [u8]) -> Option<&'a [u8]> {
         let len = u32::try_from(buf.len()).ok()?;
         if let Some(bytes) = self.linear(offset, len) {
+            return Some(bytes);
+        }
+        if let Some(bytes) = self.fragment(offset, len) {
             return Some(bytes);
         }
         let len = i32::try_from(len).ok()?;
