@@ -8,11 +8,12 @@
 //!
 //! Inlining, once for the whole module: what every segment runs (`help`, the line-start
 //! check, the counters' increment, the skb reads) is `#[inline]` into the C trampoline's
-//! Rust end, so that a segment inside a line costs no call; what only a segment at a line
-//! start reaches is out of line (`at_line_start`, the copy of a non-linear payload, the
-//! parser's reading of numbers); the parser's "no command here", which most lines get, is
-//! inline. The project kernel is built for size: without these attributes the compiler
-//! chooses otherwise (docs/benchmark.md).
+//! Rust end, so that a segment inside a line costs no call; so is a line start up to the
+//! parser's "no command here" (decided on a line's first two bytes), which most lines get.
+//! What only a command reaches is out of line (`decide`, the parser's search and reading of
+//! numbers), and so is the copy of a payload that cannot be read in place. The project
+//! kernel is built for size: without these attributes the compiler chooses otherwise
+//! (docs/benchmark.md).
 
 use counters::Counter;
 use kernel::prelude::*;
@@ -208,13 +209,17 @@ impl Ftp {
     }
 
     /// What a segment whose payload starts at `dataoff` and at a line start (or picked up)
-    /// leads to.
-    #[inline(never)]
+    /// leads to. Inline up to the parser's "no command here", which most lines get.
+    #[inline]
     fn at_line_start(seg: &mut Segment<'_, '_>, dataoff: u32) -> Decision {
         let datalen = seg.skb.len() - dataoff;
         seg.count(Counter::Lines);
         // The outcome borrows nothing of the packet, which `decide` may rewrite.
         match Self::parse(seg, dataoff, datalen) {
+            Some((Outcome::NoMatch, last)) => {
+                seg.last = Some(last);
+                Decision::tracked(Verdict::Accept)
+            }
             Some((outcome, last)) => {
                 seg.last = Some(last);
                 Self::decide(seg, outcome)
@@ -223,8 +228,9 @@ impl Ftp {
         }
     }
 
-    /// What a segment at a line start (or picked up) leads to, by the parser's `outcome`.
-    #[inline]
+    /// What a segment at a line start (or picked up) leads to, by the parser's `outcome`: a
+    /// command or reply, or part of one.
+    #[inline(never)]
     fn decide(seg: &mut Segment<'_, '_>, outcome: Outcome) -> Decision {
         match outcome {
             Outcome::NoMatch => Decision::tracked(Verdict::Accept),

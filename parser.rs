@@ -70,13 +70,16 @@ impl Addr {
     /// The 16 bytes of the kernel's `union nf_inet_addr` once this announcement is written
     /// over `sender` (the sender's address, which the kernel starts from): an IPv4 address
     /// replaces the first four bytes only, as the kernel's `cmd.u3.ip = ...` does.
+    #[inline]
     pub fn written_over(self, sender: [u8; 16]) -> [u8; 16] {
-        let mut out = sender;
         match self {
-            Addr::V4(v4) => out[..4].copy_from_slice(&v4),
-            Addr::V6(v6) => out = v6,
+            Addr::V4([a, b, c, d]) => {
+                let mut out = sender;
+                (out[0], out[1], out[2], out[3]) = (a, b, c, d);
+                out
+            }
+            Addr::V6(v6) => v6,
         }
-        out
     }
 }
 
@@ -143,45 +146,143 @@ const SEARCH_REPLY: [Search; 2] = [
 ];
 
 /// Parses the payload of one segment sent in direction `dir` of a control connection of
-/// family `family`. Most lines match no pattern, which is decided on their first bytes; the
-/// numbers are read in [`read_numbers`].
-#[inline]
+/// family `family`. Most lines match no pattern, which is decided inline on their first two
+/// bytes ([`cannot_match`]); the others are searched out of line ([`search`]).
+#[inline(always)]
 pub fn parse(payload: &[u8], dir: Dir, family: Family) -> Outcome {
-    let table = match dir {
+    if cannot_match(payload, dir) {
+        return Outcome::NoMatch;
+    }
+    search(payload, dir, family)
+}
+
+/// The search table of a direction.
+#[inline]
+fn table(dir: Dir) -> &'static [Search; 2] {
+    match dir {
         Dir::Original => &SEARCH_ORIGINAL,
         Dir::Reply => &SEARCH_REPLY,
+    }
+}
+
+/// The first two bytes of the patterns of a search table, for [`cannot_match`].
+const fn heads(table: &[Search; 2]) -> [[u8; 2]; 2] {
+    let (a, b) = (
+        table[0].kind.pattern().as_bytes(),
+        table[1].kind.pattern().as_bytes(),
+    );
+    [[a[0], a[1]], [b[0], b[1]]]
+}
+
+const HEADS_ORIGINAL: [[u8; 2]; 2] = heads(&SEARCH_ORIGINAL);
+const HEADS_REPLY: [[u8; 2]; 2] = heads(&SEARCH_REPLY);
+
+/// Whether `payload` starts differently from every pattern of `dir` within its first two
+/// bytes (and so, in any case, within its length): then it can neither match nor match
+/// partially, and [`parse`] finds no match without searching. `NOOP`, `USER`, `230 …`, `150 …`
+/// are decided here; `PASV`, `226 …` are searched. Exact: whatever it decides, the search
+/// would have decided too (the differential and vector tests run `parse` whole). Written
+/// without iterators, which a kernel built for size calls rather than inlines.
+#[inline(always)]
+fn cannot_match(payload: &[u8], dir: Dir) -> bool {
+    let heads = match dir {
+        Dir::Original => &HEADS_ORIGINAL,
+        Dir::Reply => &HEADS_REPLY,
     };
-    for search in table {
-        let outcome = find_pattern(payload, search, family);
-        if outcome != Outcome::NoMatch {
-            return outcome;
+    let differs = |head: &[u8; 2]| match *payload {
+        [] => false,
+        [a] => !a.eq_ignore_ascii_case(&head[0]),
+        [a, b, ..] => !a.eq_ignore_ascii_case(&head[0]) || !b.eq_ignore_ascii_case(&head[1]),
+    };
+    differs(&heads[0]) && differs(&heads[1])
+}
+
+/// `a.eq_ignore_ascii_case(b)` for byte strings, as a plain loop (core's zips iterators,
+/// which a kernel built for size calls rather than inlines).
+#[inline]
+fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if !a[i].eq_ignore_ascii_case(&b[i]) {
+            return false;
         }
+        i += 1;
+    }
+    true
+}
+
+/// [`parse`] for a payload that may start like a pattern: the first row whose pattern the
+/// payload starts with (or, shorter, starts) decides. [`read_numbers`], whose only caller this
+/// is, is inlined here: a call costs more than its arithmetic, under emulation above all.
+#[inline(never)]
+fn search(payload: &[u8], dir: Dir, family: Family) -> Outcome {
+    let table = table(dir);
+    let mut i = 0;
+    while i < table.len() {
+        let row = &table[i];
+        let pattern = row.kind.pattern().as_bytes();
+        let plen = pattern.len();
+        if payload.len() <= plen {
+            // A segment that ends inside the pattern may continue it: partial.
+            if eq_ignore_case(payload, &pattern[..payload.len()]) {
+                return Outcome::Partial(row.kind);
+            }
+        } else if starts_with_word(payload, row.kind) {
+            return read_numbers(payload, row, family, plen);
+        }
+        i += 1;
     }
     Outcome::NoMatch
 }
 
-/// Matches one search row at the start of `data`.
-#[inline]
-fn find_pattern(data: &[u8], search: &Search, family: Family) -> Outcome {
-    let pattern = search.kind.pattern().as_bytes();
-    let plen = pattern.len();
-    if data.len() <= plen {
-        // A segment that ends inside the pattern may continue it: partial.
-        return if data.eq_ignore_ascii_case(&pattern[..data.len()]) {
-            Outcome::Partial(search.kind)
-        } else {
-            Outcome::NoMatch
-        };
+/// Every pattern is four bytes: compared as one word by [`starts_with_word`].
+const _: () = {
+    let mut k = 0;
+    while k < 4 {
+        let kind = [Kind::Port, Kind::Pasv, Kind::Eprt, Kind::Epsv][k];
+        assert!(kind.pattern().len() == 4);
+        k += 1;
     }
-    if !data[..plen].eq_ignore_ascii_case(pattern) {
-        return Outcome::NoMatch;
+};
+
+/// A pattern as a little-endian word and the bits that fold its letters' case: a word
+/// `w` of payload bytes spells the pattern, letters in either case, when `w | case ==
+/// folded` (ASCII upper and lower case differ in bit 5 only; the other bytes must be equal).
+const fn folded_word(kind: Kind) -> (u32, u32) {
+    let p = kind.pattern().as_bytes();
+    let (mut case, mut folded) = (0u32, 0u32);
+    let mut i = 0;
+    while i < 4 {
+        let bit = if p[i].is_ascii_alphabetic() { 0x20 } else { 0 };
+        case |= (bit as u32) << (8 * i);
+        folded |= ((p[i] | bit) as u32) << (8 * i);
+        i += 1;
     }
-    read_numbers(data, search, family, plen)
+    (case, folded)
+}
+
+/// Whether `payload` (over four bytes long) starts with `kind`'s pattern, letters in either
+/// case: one comparison rather than a loop over its bytes.
+#[inline(always)]
+fn starts_with_word(payload: &[u8], kind: Kind) -> bool {
+    let (case, folded) = match kind {
+        Kind::Port => const { folded_word(Kind::Port) },
+        Kind::Pasv => const { folded_word(Kind::Pasv) },
+        Kind::Eprt => const { folded_word(Kind::Eprt) },
+        Kind::Epsv => const { folded_word(Kind::Epsv) },
+    };
+    match *payload {
+        [a, b, c, d, ..] => (u32::from_le_bytes([a, b, c, d]) | case) == folded,
+        _ => false,
+    }
 }
 
 /// What follows a matched pattern (`data[..plen]`): the announced address and port, or a
 /// partial match.
-#[inline(never)]
+#[inline(always)]
 fn read_numbers(data: &[u8], search: &Search, family: Family, plen: usize) -> Outcome {
     let mut start = plen;
     if search.skip != 0 {
@@ -216,33 +317,49 @@ fn read_numbers(data: &[u8], search: &Search, family: Family, plen: usize) -> Ou
 fn try_number<const N: usize>(data: &[u8], sep: u8, term: u8) -> Option<([u8; N], usize)> {
     let mut out = [0u8; N];
     let mut i = 0;
-    // The number being read: at most 255 between bytes (checked), so `* 10 + 9` cannot
-    // overflow and plain wrapping arithmetic is exact (no overflow checks on this path).
-    let mut num: u32 = 0;
-    for (len, &b) in data.iter().enumerate() {
-        let digit = b.wrapping_sub(b'0');
-        if digit < 10 {
-            num = num.wrapping_mul(10).wrapping_add(u32::from(digit));
-            if num > 255 {
+    let mut pos = 0;
+    loop {
+        let (num, end) = digits(data, pos, 256);
+        if num > 255 {
+            return None;
+        }
+        // The byte after the digits; the data may not end before the terminator.
+        let b = *data.get(end)?;
+        if b == sep {
+            // A separator after the last number: more separators than numbers.
+            if i + 1 >= N {
                 return None;
             }
-        } else if b == sep {
-            // A separator after the last number: more separators than numbers.
             *out.get_mut(i)? = num as u8;
             i += 1;
-            if i >= N {
-                return None;
-            }
-            num = 0;
+            pos = end + 1;
         } else if (b == term || term == 0) && i == N - 1 {
             *out.get_mut(i)? = num as u8;
-            return Some((out, len));
+            return Some((out, end));
         } else {
             return None;
         }
     }
-    // The data ended before the terminator.
-    None
+}
+
+/// The decimal number of the digits from `start` on, capped at `cap`, and where they end.
+/// The kernel gives up on the digit that takes a number over its limit; capping the value and
+/// checking it once after the digits decides the same (a number only grows), with one branch
+/// per digit fewer: what a per-byte loop costs most of, under emulation above all.
+#[inline(always)]
+fn digits(data: &[u8], start: usize, cap: u32) -> (u32, usize) {
+    let mut num: u32 = 0;
+    let mut pos = start;
+    while let Some(&b) = data.get(pos) {
+        let digit = b.wrapping_sub(b'0');
+        if digit >= 10 {
+            break;
+        }
+        // At most `cap * 10 + 9`: no overflow (and no overflow checks on this path).
+        num = num.wrapping_mul(10).wrapping_add(u32::from(digit)).min(cap);
+        pos += 1;
+    }
+    (num, pos)
 }
 
 /// `h1,h2,h3,h4,p1,p2` ended by `term`: address, port and text length.
@@ -266,27 +383,18 @@ fn is_delimiter(b: u8) -> bool {
     (33..=126).contains(&b) && !b.is_ascii_digit()
 }
 
-/// The port from `start` up to `delim`: 1 to 65535. Returns the port and the index just
-/// after the delimiter.
+/// The port from `start` up to `delim` (not a digit: see [`is_delimiter`]): 1 to 65535.
+/// Returns the port and the index just after the delimiter.
+#[inline(always)]
 fn get_port(data: &[u8], start: usize, delim: u8) -> Option<(u16, usize)> {
-    let mut port: u32 = 0;
-    for (i, &b) in data.iter().enumerate().skip(start) {
-        if b == delim {
-            return match u16::try_from(port) {
-                Ok(p) if p != 0 => Some((p, i + 1)),
-                _ => None,
-            };
-        } else if b.is_ascii_digit() {
-            // At most 65535 before (checked): no overflow.
-            port = port.wrapping_mul(10).wrapping_add(u32::from(b - b'0'));
-            if port > 65535 {
-                return None;
-            }
-        } else {
-            return None;
-        }
+    let (port, end) = digits(data, start, 65536);
+    if *data.get(end)? != delim {
+        return None;
     }
-    None
+    match u16::try_from(port) {
+        Ok(p) if p != 0 => Some((p, end + 1)),
+        _ => None,
+    }
 }
 
 /// `|1|a.b.c.d|port|` (IPv4 flows only) or `|2|ipv6|port|` (IPv6 flows only).

@@ -7,7 +7,6 @@ use super::adapter::{self, PacketConn};
 use super::bindings;
 use super::conn::{Direction, InetAddr};
 use core::ptr::NonNull;
-use kernel::error::to_result;
 use kernel::prelude::*;
 
 /// What an expectation expects: a connection of `family` and layer 4 `proto` from `src`
@@ -76,7 +75,7 @@ impl Expectation {
     pub(crate) fn register(self) -> Result {
         // SAFETY: by the type invariant the expectation is live, initialized and not yet
         // registered; consuming `self` makes this its only registration.
-        to_result(unsafe { bindings::nf_ct_expect_related(self.0.as_ptr(), 0) })
+        unsafe { expect_related(self.0.as_ptr()) }
     }
 
     /// The expected destination port, in host order.
@@ -129,7 +128,7 @@ impl Expectation {
                 .write(port.to_be())
         };
         // SAFETY: live, initialized, not registered (type invariant).
-        match to_result(unsafe { bindings::nf_ct_expect_related(exp, 0) }) {
+        match unsafe { expect_related(exp) } {
             Ok(()) => Ok(RegisteredExpectation(core::mem::ManuallyDrop::new(self).0)),
             Err(e) if e == EBUSY => Err(RegisterError::Busy(self)),
             Err(_) => Err(RegisterError::Failed),
@@ -164,6 +163,25 @@ pub(crate) fn random_below(ceil: u32) -> u32 {
     }
     // SAFETY: `ceil` is not 0, as the function requires; it has no other precondition.
     unsafe { bindings::__get_random_u32_below(ceil) }
+}
+
+/// Registers `exp`: `nf_ct_expect_related(exp, 0)`, which is inline, called as it is
+/// defined (no event reported) rather than through a generated wrapper, and its result read
+/// inline: both on every command.
+///
+/// # Safety
+///
+/// `exp` points to a live expectation, initialized and never registered before.
+#[inline]
+unsafe fn expect_related(exp: *mut bindings::nf_conntrack_expect) -> Result {
+    // SAFETY: as the caller guarantees; port id 0 and no report are what
+    // `nf_ct_expect_related` passes.
+    let ret = unsafe { bindings::nf_ct_expect_related_report(exp, 0, 0, 0) };
+    if ret == 0 {
+        Ok(())
+    } else {
+        Err(Error::from_errno(ret))
+    }
 }
 
 /// The destination port of `exp`'s tuple, in host order.
