@@ -43,11 +43,7 @@ pub(crate) enum Counter {
     /// Under NAT, the rewrite failed (`cannot mangle packet`), dropped.
     NatMangleFailed,
     /// Parsed segments whose payload was not linear (a local socket's, GSO's, GRO's: in
-    /// page fragments) but within one fragment no one else writes: parsed in place.
-    LinesInFragment,
-    /// Parsed segments whose payload was not linear and could not be read in place (across
-    /// fragments, or in pages a writer shares: spliced, `sendfile()`, zero-copy), copied onto
-    /// the stack to be parsed, without a lock.
+    /// page fragments), copied onto the stack to be parsed, without a lock.
     LinesCopied,
     /// Of the parsed segments, non-linear ones too long for that (over
     /// [`STACK_COPY_MAX`](crate::nf::skb::STACK_COPY_MAX) bytes: GSO or GRO super-packets,
@@ -57,7 +53,7 @@ pub(crate) enum Counter {
 
 impl Counter {
     /// Every counter, in the file's order.
-    const ALL: [Counter; 17] = [
+    const ALL: [Counter; 16] = [
         Counter::Segments,
         Counter::Lines,
         Counter::Port,
@@ -72,7 +68,6 @@ impl Counter {
         Counter::NatRewritten,
         Counter::NatNoPort,
         Counter::NatMangleFailed,
-        Counter::LinesInFragment,
         Counter::LinesCopied,
         Counter::LinesCopiedLocked,
     ];
@@ -94,7 +89,6 @@ impl Counter {
             Counter::NatRewritten => "nat_rewritten",
             Counter::NatNoPort => "nat_all_ports_in_use",
             Counter::NatMangleFailed => "nat_mangle_failed",
-            Counter::LinesInFragment => "lines_in_fragment",
             Counter::LinesCopied => "lines_copied",
             Counter::LinesCopiedLocked => "lines_copied_locked",
         }

@@ -11,7 +11,7 @@
 //! Rust end, so that a segment inside a line costs no call; so is a line start up to the
 //! parser's "no command here" (decided on a line's first two bytes), which most lines get.
 //! What only a command reaches is out of line (`decide`, the parser's search and reading of
-//! numbers), and so is the copy of a payload that cannot be read in place. The project
+//! numbers), and so is the copy of a payload that is not linear. The project
 //! kernel is built for size: without these attributes the compiler chooses otherwise
 //! (docs/benchmark.md).
 
@@ -160,25 +160,20 @@ impl Ftp {
 
     /// The parser's verdict on the payload `dataoff..dataoff + datalen` of `seg`, and the
     /// payload's last byte (which decides the next line start, so it is read here, before NAT
-    /// may rewrite the packet): read in place where linear or in one page fragment, else
-    /// copied. `None` if it cannot be read.
+    /// may rewrite the packet): read in place where linear, else copied. `None` if it cannot
+    /// be read.
     #[inline]
     fn parse(seg: &Segment<'_, '_>, dataoff: u32, datalen: u32) -> Option<(Outcome, u8)> {
         let dir = Self::parser_dir(seg.info.direction());
         let family = Self::family(seg.ct);
-        if let Some(payload) = seg.skb.linear(dataoff, datalen) {
-            return Some((parser::parse(payload, dir, family), *payload.last()?));
+        match seg.skb.linear(dataoff, datalen) {
+            Some(payload) => Some((parser::parse(payload, dir, family), *payload.last()?)),
+            None => Self::parse_copy(seg, dataoff, datalen, dir, family),
         }
-        if let Some(payload) = seg.skb.fragment(dataoff, datalen) {
-            seg.count(Counter::LinesInFragment);
-            return Some((parser::parse(payload, dir, family), *payload.last()?));
-        }
-        Self::parse_copy(seg, dataoff, datalen, dir, family)
     }
 
-    /// [`Self::parse`] for a payload neither linear nor in one page fragment others do not
-    /// write: copied onto the stack (up to [`STACK_COPY_MAX`] bytes, no lock), else up to
-    /// [`BUFFER_SIZE`] bytes into [`SCRATCH`].
+    /// [`Self::parse`] for a non-linear payload: copied onto the stack (up to
+    /// [`STACK_COPY_MAX`] bytes, no lock), else up to [`BUFFER_SIZE`] bytes into [`SCRATCH`].
     #[inline(never)]
     fn parse_copy(
         seg: &Segment<'_, '_>,

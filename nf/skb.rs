@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The packet (`struct sk_buff`) as a helper sees it: its length, its TCP header, and its
-//! bytes (in place where linear or in one page fragment, else copied). Changing it (NAT's
-//! rewrite, nf/nat.rs) takes `&mut Skb`: it may reallocate the data, so no slice borrowed
-//! from [`Skb::bytes`] or [`Skb::fragment`] can outlive it.
+//! bytes (in place where linear, else copied). Changing it (NAT's rewrite, nf/nat.rs) takes
+//! `&mut Skb`: it may reallocate the data, so no slice borrowed from [`Skb::bytes`] can
+//! outlive it.
 
 use super::bindings;
-use core::ffi::c_void;
 use core::mem::MaybeUninit;
 use kernel::types::Opaque;
 
@@ -73,56 +72,35 @@ impl Skb {
         Some(unsafe { core::slice::from_raw_parts(data.add(offset as usize), len as usize) })
     }
 
-    /// The bytes `offset..offset + len` of the packet where they all lie in one of its page
-    /// fragments and no one else writes that fragment (nf/skb.c: not spliced, zero-copy or
-    /// device memory), read in place. `None` otherwise (or where `len` is 0): then they are
-    /// to be copied. A call; for bytes that are not linear (see [`Skb::linear`]).
+    /// Copies the bytes `offset..offset + len` of the packet to `to`: one `memcpy()` where
+    /// they lie in one page fragment, else `skb_copy_bits()` (nf/skb.c). `None` if the packet
+    /// is shorter.
+    ///
+    /// # Safety
+    ///
+    /// `to` is valid for writes of `len` bytes.
     #[inline]
-    pub(crate) fn fragment(&self, offset: u32, len: u32) -> Option<&[u8]> {
-        // SAFETY: `self` is a valid skb (see `from_raw_mut`); the function only reads it.
-        let p = unsafe { bindings::nf_ftp_rs_frag_bytes(self.as_ptr(), offset, len) };
-        if p.is_null() {
-            return None;
-        }
-        // SAFETY: non-null, `p` points to `len` bytes of one fragment of the packet, in the
-        // kernel's direct map, in a page the packet holds a reference on. No one writes them
-        // meanwhile: pages a writer shares (spliced, vmspliced, zero-copy) carry flags the
-        // function refuses, and the kernel writes a fragment in place only through a packet
-        // it holds alone (`skb_cow_data()` and `skb_ensure_writable()` copy cloned or shared
-        // data first): this one, whose changes (NAT's rewrite) take `&mut Skb`. So while the
-        // slice borrows `self` the bytes stay in place and unchanged.
-        Some(unsafe { core::slice::from_raw_parts(p, len as usize) })
+    unsafe fn copy_to(&self, offset: u32, to: *mut u8, len: usize) -> Option<()> {
+        let len = u32::try_from(len).ok()?;
+        // SAFETY: the skb is valid (see `from_raw_mut`) and only read; `to` is writable for
+        // `len` bytes by the caller's guarantee. The function copies with C's `memcpy()`:
+        // bytes another CPU may write meanwhile (a page spliced from a file that is being
+        // written) are read by C, never through a Rust reference.
+        let err = unsafe { bindings::nf_ftp_rs_copy_bits(self.as_ptr(), offset, to.cast(), len) };
+        (err == 0).then_some(())
     }
 
-    /// The bytes `offset..offset + buf.len()` of the packet: in place where they are linear
-    /// or in one page fragment ([`Skb::fragment`]), otherwise copied into `buf`
-    /// (`skb_header_pointer`). `None` if the packet is shorter.
+    /// The bytes `offset..offset + buf.len()` of the packet: in place where they are linear,
+    /// otherwise copied into `buf`. `None` if the packet is shorter.
     #[inline]
     pub(crate) fn bytes<'a>(&'a self, offset: u32, buf: &'a mut [u8]) -> Option<&'a [u8]> {
         let len = u32::try_from(buf.len()).ok()?;
         if let Some(bytes) = self.linear(offset, len) {
             return Some(bytes);
         }
-        if let Some(bytes) = self.fragment(offset, len) {
-            return Some(bytes);
-        }
-        let len = i32::try_from(len).ok()?;
-        let offset = i32::try_from(offset).ok()?;
-        // SAFETY: the skb is valid; `buf` is writable for `len` bytes.
-        let p = unsafe {
-            bindings::skb_header_pointer(
-                self.as_ptr(),
-                offset,
-                len,
-                buf.as_mut_ptr().cast::<c_void>(),
-            )
-        };
-        if p.is_null() {
-            return None;
-        }
-        // SAFETY: `skb_header_pointer` returned either `buf` or a pointer into the skb's
-        // linear data, valid for `len` bytes for as long as the skb (and `buf`) are borrowed.
-        Some(unsafe { core::slice::from_raw_parts(p.cast::<u8>(), buf.len()) })
+        // SAFETY: `buf` is writable for `buf.len()` bytes.
+        unsafe { self.copy_to(offset, buf.as_mut_ptr(), buf.len()) }?;
+        Some(buf)
     }
 
     /// Calls `f` with the bytes `offset..offset + len` of the packet copied onto the stack:
@@ -140,21 +118,9 @@ impl Skb {
             return None;
         }
         let mut buf = MaybeUninit::<[u8; STACK_COPY_MAX]>::uninit();
-        let offset = i32::try_from(offset).ok()?;
-        // SAFETY: the skb is valid (see `from_raw_mut`); `buf` is writable for
-        // `STACK_COPY_MAX >= n` bytes, and `n` fits an `i32`.
-        let err = unsafe {
-            bindings::skb_copy_bits(
-                self.as_ptr(),
-                offset,
-                buf.as_mut_ptr().cast::<c_void>(),
-                n as i32,
-            )
-        };
-        if err != 0 {
-            return None;
-        }
-        // SAFETY: `skb_copy_bits` returned 0: it wrote the `n` bytes at `buf`'s start.
+        // SAFETY: `buf` is writable for `STACK_COPY_MAX >= n` bytes.
+        unsafe { self.copy_to(offset, buf.as_mut_ptr().cast::<u8>(), n) }?;
+        // SAFETY: `copy_to` succeeded: it wrote the `n` bytes at `buf`'s start.
         let bytes = unsafe { core::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n) };
         Some(f(bytes))
     }

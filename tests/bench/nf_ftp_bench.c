@@ -54,20 +54,12 @@ MODULE_PARM_DESC(session, "The session mix, from this module's counters after re
 
 enum { ORIG, REPLY };
 
-/*
- * Where a kind's payload is: in the linear part; in a page fragment (one page: as a local
- * socket, veth, GSO and GRO deliver short segments; this module reads it in place); or in a
- * page fragment flagged as shared with a writer, as sendfile() and splice() send (this module
- * copies it).
- */
-enum payload { LINEAR, FRAG, SPLICED };
-
 struct kind {
 	const char *name;
 	int v6;
 	int dir;
 	int line_start;
-	int nonlinear;		/* enum payload */
+	int nonlinear;
 	unsigned int len;	/* payload length; 0: strlen(text) */
 	const char *text;	/* payload format, %u: the client's last address byte; repeated
 				 * to fill long kinds */
@@ -122,7 +114,6 @@ static const struct kind kinds[] = {
 	{ "non-linear EPRT v4", 0, ORIG, 1, 1, 0, "EPRT |1|10.0.1.%u|30000|\r\n", EPRT },
 	{ "non-linear 227", 0, REPLY, 1, 1, 0, "227 Entering Passive Mode (10,0,2,2,117,48).\r\n", PASV },
 	{ "non-linear 229", 0, REPLY, 1, 1, 0, "229 Entering Extended Passive Mode (|||30000|)\r\n", EPSV },
-	{ "spliced NOOP", 0, ORIG, 1, SPLICED, 0, "NOOP\r\n", LINE },
 };
 
 #define NKINDS ARRAY_SIZE(kinds)
@@ -181,12 +172,11 @@ struct flow {
  */
 static u64 done_calls[2][NCMD];
 /*
- * Of those at a line start, non-linear ones this module reads in place (within one page
- * fragment not shared with a writer), copies onto the stack (up to 1,460 bytes:
- * STACK_COPY_MAX in nf/skb.rs) or, longer, under its lock.
+ * Of those at a line start, non-linear ones this module copies onto the stack (up to 1,460
+ * bytes: STACK_COPY_MAX in nf/skb.rs) or, longer, under its lock.
  */
 #define STACK_COPY_MAX 1460
-static u64 done_in_frag[2], done_copied[2], done_locked[2];
+static u64 done_copied[2], done_locked[2];
 static u64 wrong_verdicts[2];
 static unsigned int missing_expectations[2];
 static unsigned int lost_line_starts[2];
@@ -313,8 +303,6 @@ static struct sk_buff *skb_new(const struct kind *k, u32 seq, u8 client)
 			for (i = 0; i < n; i++)
 				p[i] = text[(off + i) % tlen];
 			skb_fill_page_desc(skb, frag++, page, 0, n);
-			if (k->nonlinear == SPLICED)
-				skb_shinfo(skb)->flags |= SKBFL_SHARED_FRAG;
 			skb->len += n;
 			skb->data_len += n;
 			skb->truesize += PAGE_SIZE;
@@ -478,9 +466,7 @@ static void flow_free(struct flow *f)
 	if (f->kind) {
 		done_calls[f->who][f->kind->cmd] += f->calls;
 		if (f->kind->nonlinear && f->kind->cmd != NONE) {
-			if (f->kind->nonlinear == FRAG && f->paylen <= PAGE_SIZE)
-				done_in_frag[f->who] += f->calls;
-			else if (f->paylen <= STACK_COPY_MAX)
+			if (f->paylen <= STACK_COPY_MAX)
 				done_copied[f->who] += f->calls;
 			else
 				done_locked[f->who] += f->calls;
@@ -1019,11 +1005,11 @@ static int guards(void)
 		lines += c != NONE ? done_calls[1][c] : 0;
 		expected += cmd_expects(c) ? done_calls[1][c] : 0;
 	}
-	pr_info("nf_ftp_bench: counted: segments %llu lines_parsed %llu %s %llu %s %llu %s %llu %s %llu %s %llu expect_created %llu lines_in_fragment %llu lines_copied %llu lines_copied_locked %llu\n",
+	pr_info("nf_ftp_bench: counted: segments %llu lines_parsed %llu %s %llu %s %llu %s %llu %s %llu %s %llu expect_created %llu lines_copied %llu lines_copied_locked %llu\n",
 		all, lines, cmd_counter[PORT], done_calls[1][PORT], cmd_counter[EPRT],
 		done_calls[1][EPRT], cmd_counter[PASV], done_calls[1][PASV], cmd_counter[EPSV],
 		done_calls[1][EPSV], cmd_counter[PARTIAL], done_calls[1][PARTIAL], expected,
-		done_in_frag[1], done_copied[1], done_locked[1]);
+		done_copied[1], done_locked[1]);
 	return err;
 }
 

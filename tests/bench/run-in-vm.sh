@@ -21,7 +21,7 @@ c() { rs_counter ftp-rt "$1"; }
 matches=$(($(c match_port) + $(c match_eprt) + $(c match_227) + $(c match_229) + $(c partial_dropped)))
 session=$(($(c segments) - $(c lines_parsed))),$(($(c lines_parsed) - matches))
 session=$session,$(c match_port),$(c match_eprt),$(c match_227),$(c match_229)
-session=$session,$((($(c lines_in_fragment) + $(c lines_copied) + $(c lines_copied_locked)) * 100 / $(c lines_parsed)))
+session=$session,$((($(c lines_copied) + $(c lines_copied_locked)) * 100 / $(c lines_parsed)))
 echo "real sessions, as this module counted them: $(ip netns exec ftp-rt cat /proc/net/nf_conntrack_ftp_rs | paste -sd' ')"
 helper_unload
 topo_down

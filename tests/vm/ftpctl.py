@@ -7,8 +7,6 @@ the same list of steps in lock step.
 
 A step is 'c:TEXT' (the client sends TEXT) or 's:TEXT' (the server sends TEXT), with
 \\r and \\n escapes; each step is one send() on a TCP_NODELAY socket, i.e. one segment.
-'c:@sendfile:TEXT' sends TEXT with sendfile() from a file instead: the kernel sends the
-file's pages themselves (spliced: flagged as shared with a writer), not a copy.
 A step is over once it is settled (tests/vm/tcp_settle.py), and no side starts the next
 before: delivered (the peer acknowledged every byte) or dropped (TCP retransmitted it
 without an acknowledgement). The sender writes the outcome to $SYNC/N (default
@@ -23,7 +21,6 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 from tcp_settle import HANG_SECONDS, settled, total_retrans
@@ -33,16 +30,6 @@ SYNC = os.environ.get("SYNC", "/tmp/ctl-sync")
 
 def unescape(text):
     return text.encode().decode("unicode_escape").encode("latin-1")
-
-
-def send_file(sock, data):
-    """Sends data with sendfile() from a file that holds it."""
-    with tempfile.TemporaryFile() as f:
-        f.write(data)
-        f.flush()
-        sent = 0
-        while sent < len(data):
-            sent += os.sendfile(sock.fileno(), f.fileno(), sent, len(data) - sent)
 
 
 def run(sock, me, steps):
@@ -83,10 +70,7 @@ def run(sock, me, steps):
         if who == me:
             before = total_retrans(sock)
             sock.setblocking(True)
-            if text.startswith("@sendfile:"):
-                send_file(sock, unescape(text[len("@sendfile:"):]))
-            else:
-                sock.sendall(unescape(text))
+            sock.sendall(unescape(text))
             sock.setblocking(False)
             outcome = wait_for(f"step {i} to settle", lambda: settled(sock, before))
             with open(mark + ".tmp", "w") as f:

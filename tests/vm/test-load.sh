@@ -77,14 +77,13 @@ rewritten=$({
 echo "control connections masqueraded: $rewritten"
 [ "$rewritten" -ge "$nat_sessions" ] || fail "fewer masqueraded control connections ($rewritten) than sessions"
 
-# How the parsed segments of both loads were read: in place (linear, or in a page fragment),
-# copied onto the stack, or copied under the module's one lock (README, "Counters").
-lines=$(rs_counter ftp-rt lines_parsed) frag=$(rs_counter ftp-rt lines_in_fragment)
-copied=$(rs_counter ftp-rt lines_copied) locked=$(rs_counter ftp-rt lines_copied_locked)
+# How the parsed segments of both loads were read: in place (linear), copied onto the stack,
+# or copied under the module's one lock (README, "Counters").
+lines=$(rs_counter ftp-rt lines_parsed) copied=$(rs_counter ftp-rt lines_copied)
+locked=$(rs_counter ftp-rt lines_copied_locked)
 [ "$lines" -gt 0 ] || fail "no line parsed"
-echo "parsed segments: $lines; in place $(((lines - frag - copied - locked) * 100 / lines))% linear" \
-	"and $((frag * 100 / lines))% in a page fragment, copied onto the stack $((copied * 100 / lines))%," \
-	"copied under the lock $((locked * 100 / lines))% ($locked)"
+echo "parsed segments: $lines; in place $(((lines - copied - locked) * 100 / lines))%," \
+	"copied onto the stack $((copied * 100 / lines))%, copied under the lock $((locked * 100 / lines))% ($locked)"
 
 if [ -w $KMEMLEAK ]; then
 	# An object must be unreferenced through two scans to be reported.
