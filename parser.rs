@@ -387,6 +387,9 @@ fn is_delimiter(b: u8) -> bool {
 /// Returns the port and the index just after the delimiter.
 #[inline(always)]
 fn get_port(data: &[u8], start: usize, delim: u8) -> Option<(u16, usize)> {
+    // A digit would end the digits before it is seen as the delimiter (the kernel looks for
+    // the delimiter first).
+    debug_assert!(!delim.is_ascii_digit());
     let (port, end) = digits(data, start, 65536);
     if *data.get(end)? != delim {
         return None;

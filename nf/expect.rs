@@ -177,10 +177,10 @@ unsafe fn expect_related(exp: *mut bindings::nf_conntrack_expect) -> Result {
     // SAFETY: as the caller guarantees; port id 0 and no report are what
     // `nf_ct_expect_related` passes.
     let ret = unsafe { bindings::nf_ct_expect_related_report(exp, 0, 0, 0) };
-    if ret == 0 {
-        Ok(())
-    } else {
+    if ret < 0 {
         Err(Error::from_errno(ret))
+    } else {
+        Ok(())
     }
 }
 
