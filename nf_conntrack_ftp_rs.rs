@@ -11,8 +11,8 @@
 //! Rust end, so that a segment inside a line costs no call; so is a line start up to the
 //! parser's "no command here" (decided on a line's first two bytes), which most lines get.
 //! What only a command reaches is out of line (`decide`, the parser's search and reading of
-//! numbers), and so is the copy of a payload that is not linear. The project
-//! kernel is built for size: without these attributes the compiler chooses otherwise
+//! numbers), and so is the copy of a payload that is not linear. The project kernel is
+//! built for size: without these attributes the compiler chooses otherwise
 //! (docs/benchmark.md).
 
 use counters::Counter;
