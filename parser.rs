@@ -238,21 +238,14 @@ fn search(payload: &[u8], dir: Dir, family: Family) -> Outcome {
     Outcome::NoMatch
 }
 
-/// Every pattern is four bytes: compared as one word by [`starts_with_word`].
-const _: () = {
-    let mut k = 0;
-    while k < 4 {
-        let kind = [Kind::Port, Kind::Pasv, Kind::Eprt, Kind::Epsv][k];
-        assert!(kind.pattern().len() == 4);
-        k += 1;
-    }
-};
-
 /// A pattern as a little-endian word and the bits that fold its letters' case: a word
 /// `w` of payload bytes spells the pattern, letters in either case, when `w | case ==
 /// folded` (ASCII upper and lower case differ in bit 5 only; the other bytes must be equal).
+/// Evaluated at compile time for every kind ([`starts_with_word`]), where it also checks
+/// that the pattern is four bytes.
 const fn folded_word(kind: Kind) -> (u32, u32) {
     let p = kind.pattern().as_bytes();
+    assert!(p.len() == 4, "a pattern is compared as one four-byte word");
     let (mut case, mut folded) = (0u32, 0u32);
     let mut i = 0;
     while i < 4 {
